@@ -1,0 +1,107 @@
+"""`ticketdesk serve | migrate | token | export-schema`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import os
+import sys
+import uuid
+from collections.abc import Sequence
+
+from ticketdesk.models.enums import Role
+from ticketdesk.settings import Settings
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    settings = Settings()
+    if args.workers > 1 and (settings.is_sqlite or settings.broadcast_url.startswith("memory")):
+        print(
+            "ticketdesk: --workers > 1 needs a shared store and broker: set TICKETDESK_DATABASE_URL to "
+            "postgres://... and TICKETDESK_BROADCAST_URL to redis://... (an SQLite file and memory:// "
+            "broadcast live inside one process, so workers would not see each other's events).",
+            file=sys.stderr,
+        )
+        return 2
+    if settings.migrate_on_start:
+        asyncio.run(_migrate(settings))
+        # Migrated once here, so workers (and reloads) do not race each other over the schema.
+        os.environ["TICKETDESK_MIGRATE_ON_START"] = "false"
+    uvicorn.run(
+        "ticketdesk.app:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        reload=args.reload,
+        timeout_graceful_shutdown=5,
+    )
+    return 0
+
+
+async def _migrate(settings: Settings) -> None:
+    from ticketdesk.models.store import open_store
+
+    ctx = await open_store(settings.database_url, migrate=True)
+    await ctx.close_connections()
+
+
+def _token(args: argparse.Namespace) -> int:
+    from ticketdesk.auth import mint_token
+
+    subject = uuid.UUID(args.sub) if args.sub else uuid.uuid4()
+    print(
+        mint_token(
+            Settings(),
+            Role(args.role.upper()),
+            subject,
+            name=args.name,
+            email=args.email,
+            lifetime=dt.timedelta(hours=args.hours),
+        )
+    )
+    return 0
+
+
+def _export_schema(args: argparse.Namespace) -> int:
+    from ticketdesk.schema import export_sdl
+
+    sys.stdout.write(export_sdl())
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `ticketdesk` command."""
+    parser = argparse.ArgumentParser(prog="ticketdesk", description="The ticketdesk support-ticket service.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="apply migrations and start the server")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument("--reload", action="store_true")
+    serve.set_defaults(run=_serve)
+
+    migrate = commands.add_parser("migrate", help="apply the store's pending migrations")
+    migrate.set_defaults(run=lambda args: asyncio.run(_migrate(Settings())) or 0)
+
+    token = commands.add_parser("token", help="print a signed development token")
+    token.add_argument("--role", required=True, choices=[role.value.lower() for role in Role])
+    token.add_argument("--sub", help="the principal's UUID (random when omitted)")
+    token.add_argument("--name")
+    token.add_argument("--email")
+    token.add_argument("--hours", type=float, default=12.0, help="lifetime (default 12)")
+    token.set_defaults(run=_token)
+
+    export = commands.add_parser("export-schema", help="print the GraphQL SDL")
+    export.set_defaults(run=_export_schema)
+
+    args = parser.parse_args(argv)
+    return int(args.run(args))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,34 @@
+"""Tortoise models and store logic; `MODELS` is what the store registers."""
+
+from __future__ import annotations
+
+from ticketdesk.models.escalations import EscalationRequest
+from ticketdesk.models.events import TicketEvent
+from ticketdesk.models.feedback import Feedback
+from ticketdesk.models.messages import Attachment, Message
+from ticketdesk.models.people import Principal
+from ticketdesk.models.tickets import Counter, Ticket
+from ticketdesk.models.transfers import AITransfer
+
+MODEL_MODULES = [
+    "ticketdesk.models.people",
+    "ticketdesk.models.tickets",
+    "ticketdesk.models.messages",
+    "ticketdesk.models.escalations",
+    "ticketdesk.models.feedback",
+    "ticketdesk.models.transfers",
+    "ticketdesk.models.events",
+]
+
+__all__ = [
+    "MODEL_MODULES",
+    "AITransfer",
+    "Attachment",
+    "Counter",
+    "EscalationRequest",
+    "Feedback",
+    "Message",
+    "Principal",
+    "Ticket",
+    "TicketEvent",
+]

@@ -1,0 +1,1 @@
+"""The store's schema history (Tortoise migrations)."""

@@ -1,0 +1,77 @@
+"""Tickets and the counter rows that number them without gaps."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from tortoise import fields
+from tortoise.expressions import F
+from tortoise.models import Model
+
+from ticketdesk.models.enums import Category, Priority, Source, Status
+
+if TYPE_CHECKING:
+    from ticketdesk.models.people import Principal
+
+REFERENCE_PREFIX = "TCK-"
+
+
+def reference_for(number: int) -> str:
+    """The human-readable reference of ticket `number`, e.g. TCK-000042."""
+    return f"{REFERENCE_PREFIX}{number:06d}"
+
+
+class Counter(Model):
+    """A named sequence, incremented inside the writing transaction, so a rollback leaves no hole."""
+
+    name = fields.CharField(max_length=32, primary_key=True)
+    value = fields.BigIntField(default=0)
+
+    class Meta:
+        table = "counters"
+
+
+async def next_values(name: str, count: int = 1) -> int:
+    """Reserve `count` values of counter `name` in the current transaction; returns the last one.
+
+    The UPDATE takes the row lock until commit, so concurrent writers queue here and a rolled-back
+    transaction gives its numbers back.
+    """
+    updated = await Counter.filter(name=name).update(value=F("value") + count)
+    if not updated:
+        await Counter.create(name=name, value=count)
+        return count
+    row = await Counter.get(name=name)
+    return int(row.value)
+
+
+class Ticket(Model):
+    """A customer's support request and its current state."""
+
+    id = fields.UUIDField(primary_key=True)
+    number = fields.IntField(unique=True)
+    reference = fields.CharField(max_length=20, unique=True)
+    customer: fields.ForeignKeyRelation[Principal] = fields.ForeignKeyField(
+        "models.Principal", related_name="tickets", on_delete=fields.RESTRICT
+    )
+    subject = fields.CharField(max_length=255)
+    description = fields.TextField()
+    status = fields.CharEnumField(Status, max_length=16, default=Status.OPEN, db_index=True)
+    priority = fields.CharEnumField(Priority, max_length=16, db_index=True)
+    category = fields.CharEnumField(Category, max_length=32, db_index=True)
+    source = fields.CharEnumField(Source, max_length=16)
+    assignee: fields.ForeignKeyNullableRelation[Principal] = fields.ForeignKeyField(
+        "models.Principal", related_name="assigned_tickets", null=True, on_delete=fields.SET_NULL
+    )
+    error_details = fields.JSONField(null=True)
+    idempotency_key = fields.CharField(max_length=255, null=True)
+    created_at = fields.DatetimeField(auto_now_add=True, db_index=True)
+    updated_at = fields.DatetimeField(auto_now=True, db_index=True)
+    resolved_at = fields.DatetimeField(null=True)
+
+    customer_id: object
+    assignee_id: object
+
+    class Meta:
+        table = "tickets"
+        unique_together = (("customer", "idempotency_key"),)

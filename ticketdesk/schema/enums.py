@@ -1,0 +1,34 @@
+"""The model enums, registered as GraphQL enums under the contract's names."""
+
+from __future__ import annotations
+
+import enum
+
+import strawberry
+
+from ticketdesk.errors import UserErrorCode as _UserErrorCode
+from ticketdesk.models import enums
+from ticketdesk.resolvers.listing import OrderField
+
+TicketStatus = strawberry.enum(enums.Status, name="TicketStatus", description="Where a ticket is in its workflow.")
+TicketPriority = strawberry.enum(
+    enums.Priority, name="TicketPriority", description="How urgent a ticket is, from LOW to CRITICAL."
+)
+SupportCategory = strawberry.enum(enums.Category, name="SupportCategory", description="What a ticket is about.")
+TicketSource = strawberry.enum(enums.Source, name="TicketSource", description="Where a ticket came from.")
+SenderType = strawberry.enum(enums.SenderType, name="SenderType", description="Who wrote a message.")
+Role = strawberry.enum(enums.Role, name="Role", description="The caller's role, from the token's `role` claim.")
+EscalationStatus = strawberry.enum(
+    enums.EscalationStatus, name="EscalationStatus", description="Where an escalation request stands."
+)
+TicketEventType = strawberry.enum(enums.EventType, name="TicketEventType", description="What a ticket event records.")
+UserErrorCode = strawberry.enum(
+    _UserErrorCode, name="UserErrorCode", description="Why a permitted operation was refused."
+)
+TicketOrderField = strawberry.enum(OrderField, name="TicketOrderField", description="What to sort tickets by.")
+
+
+@strawberry.enum(description="Sort direction.")
+class OrderDirection(enum.Enum):
+    ASC = "ASC"
+    DESC = "DESC"

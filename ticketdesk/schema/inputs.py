@@ -1,0 +1,118 @@
+"""Input types of the queries and mutations."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import strawberry
+from strawberry.scalars import JSON
+
+from ticketdesk.models.enums import Category, Priority, SenderType, Source, Status
+from ticketdesk.resolvers.listing import OrderField, TicketQuery
+from ticketdesk.schema.enums import OrderDirection
+from ticketdesk.schema.ids import parse_uuid
+
+
+@strawberry.input(description="Which tickets to list or count: AND across fields, OR within a list.")
+class TicketFilter:
+    status: list[Status] | None = strawberry.field(default=None, description="Any of these statuses.")
+    priority: list[Priority] | None = strawberry.field(default=None, description="Any of these priorities.")
+    category: list[Category] | None = strawberry.field(default=None, description="Any of these categories.")
+    source: list[Source] | None = strawberry.field(default=None, description="Any of these sources.")
+    assignee_id: strawberry.ID | None = strawberry.field(default=None, description="Assigned to this agent.")
+    unassigned: bool | None = strawberry.field(
+        default=None, description="true: only unassigned tickets; false: only assigned ones."
+    )
+    customer_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Of this customer (customers always see only their own)."
+    )
+    search: str | None = strawberry.field(
+        default=None,
+        description="Every whitespace-separated term must occur, case-insensitively, in the reference, "
+        "subject, description or a message the viewer may see.",
+    )
+    created_after: dt.datetime | None = strawberry.field(default=None, description="Created at or after this.")
+    created_before: dt.datetime | None = strawberry.field(default=None, description="Created before this.")
+    updated_since: dt.datetime | None = strawberry.field(
+        default=None, description="Changed at or after this (mobile delta refresh)."
+    )
+
+    def to_query(self) -> TicketQuery:
+        """The resolvers' form of this filter; malformed ids are BAD_USER_INPUT."""
+        return TicketQuery(
+            status=self.status,
+            priority=self.priority,
+            category=self.category,
+            source=self.source,
+            assignee_id=parse_uuid(self.assignee_id, "filter.assigneeId") if self.assignee_id else None,
+            unassigned=self.unassigned,
+            customer_id=parse_uuid(self.customer_id, "filter.customerId") if self.customer_id else None,
+            search=self.search,
+            created_after=self.created_after,
+            created_before=self.created_before,
+            updated_since=self.updated_since,
+        )
+
+
+@strawberry.input(description="How to sort tickets; ties are broken by number.")
+class TicketOrder:
+    field: OrderField = strawberry.field(default=OrderField.CREATED_AT, description="What to sort by.")
+    direction: OrderDirection = strawberry.field(default=OrderDirection.DESC, description="Which way.")
+
+
+@strawberry.input(description="A new ticket from the app's form, the admin portal or an integration.")
+class CreateTicketInput:
+    subject: str = strawberry.field(description="1-255 characters after trimming.")
+    description: str = strawberry.field(description="1-10,000 characters.")
+    category: Category = strawberry.field(description="What it is about.")
+    priority: Priority | None = strawberry.field(
+        default=None, description="Defaults from the category (security: CRITICAL, banking/access: HIGH, ...)."
+    )
+    attachment_urls: list[str] | None = strawberry.field(default=None, description="https URLs of files.")
+    error_details: JSON | None = strawberry.field(default=None, description="What the app knows of an error.")
+    customer_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Agents, admins and services: the customer the ticket is for."
+    )
+    idempotency_key: str | None = strawberry.field(
+        default=None, description="A retry with the same key for the same customer returns the same ticket."
+    )
+
+
+@strawberry.input(description="Account facts the concierge passes along.")
+class CustomerContextInput:
+    account_status: str | None = strawberry.field(default=None, description="e.g. active, frozen.")
+    recent_transactions: int | None = strawberry.field(default=None, description="Recent transaction count.")
+    account_age: str | None = strawberry.field(default=None, description="e.g. 2 years.")
+
+
+@strawberry.input(description="One line of the AI conversation.")
+class ConversationMessageInput:
+    role: SenderType = strawberry.field(description="CUSTOMER for the customer's words, AI for the concierge's.")
+    content: str = strawberry.field(description="The text, 1-10,000 characters.")
+    timestamp: dt.datetime | None = strawberry.field(default=None, description="When it was said.")
+
+
+@strawberry.input(description="The AI concierge's hand-off of a conversation to a human.")
+class AITransferInput:
+    conversation_id: str = strawberry.field(
+        description="The concierge's conversation id; a retry for the same customer returns the same ticket."
+    )
+    summary_of_issue: str = strawberry.field(description="The concierge's summary; becomes the description.")
+    category: Category | None = strawberry.field(default=None, description="Derived from the conversation when absent.")
+    priority: Priority | None = strawberry.field(default=None, description="Derived from the conversation when absent.")
+    conversation_history: list[ConversationMessageInput] = strawberry.field(
+        default_factory=list, description="The conversation, oldest first."
+    )
+    suggested_resolution: str | None = strawberry.field(default=None, description="What the concierge suggests.")
+    customer_context: CustomerContextInput | None = strawberry.field(default=None, description="Account facts.")
+    customer_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Service role only: the customer the conversation was with."
+    )
+
+
+@strawberry.input(description="Fields of a ticket to change; omitted ones stay as they are.")
+class UpdateTicketInput:
+    subject: str | None = strawberry.field(default=None, description="1-255 characters after trimming.")
+    description: str | None = strawberry.field(default=None, description="1-10,000 characters.")
+    category: Category | None = strawberry.field(default=None, description="What it is about.")
+    priority: Priority | None = strawberry.field(default=None, description="How urgent it is.")

@@ -1,0 +1,163 @@
+"""The Query root."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import strawberry
+
+from ticketdesk.auth import STAFF
+from ticketdesk.models import Principal
+from ticketdesk.models.enums import Priority, Role, Status
+from ticketdesk.resolvers import listing
+from ticketdesk.resolvers.transfers import Line, analyze_lines
+from ticketdesk.resolvers.unit import parse_ticket_ref
+from ticketdesk.auth import owns
+from ticketdesk.context import Info
+from ticketdesk.models import Ticket as TicketRow
+from ticketdesk.models.enums import Category
+from ticketdesk.schema.enums import OrderDirection
+from ticketdesk.schema.inputs import ConversationMessageInput, TicketFilter, TicketOrder
+from ticketdesk.schema.types import Agent, PageInfo, Ticket, Viewer
+
+ALL_ROLES = tuple(Role)
+READERS = (Role.CUSTOMER, Role.AGENT, Role.ADMIN)
+
+
+@strawberry.type(description="A ticket and its cursor.")
+class TicketEdge:
+    cursor: str = strawberry.field(description="Pass as `after` (or `before`) to page from this ticket.")
+    node: Ticket = strawberry.field(description="The ticket.")
+
+
+@strawberry.type(description="A page of tickets.")
+class TicketConnection:
+    page: strawberry.Private[listing.Page]
+    edges: list[TicketEdge] = strawberry.field(description="The tickets with their cursors.")
+    page_info: PageInfo = strawberry.field(description="Where this page stands.")
+
+    @strawberry.field(description="The tickets of this page.")
+    def nodes(self) -> list[Ticket]:
+        return [edge.node for edge in self.edges]
+
+    @strawberry.field(description="How many tickets match the filter, across all pages.")
+    async def total_count(self) -> int:
+        return await self.page.total_count()
+
+
+@strawberry.type(description="How many tickets have a status.")
+class StatusCount:
+    status: Status = strawberry.field(description="The status.")
+    count: int = strawberry.field(description="How many tickets have it.")
+
+
+@strawberry.type(description="How many tickets have a priority.")
+class PriorityCount:
+    priority: Priority = strawberry.field(description="The priority.")
+    count: int = strawberry.field(description="How many tickets have it.")
+
+
+@strawberry.type(description="Ticket counts for dashboards and tab badges.")
+class TicketCounts:
+    total: int = strawberry.field(description="All matching tickets.")
+    by_status: list[StatusCount] = strawberry.field(description="Per status, every status listed.")
+    by_priority: list[PriorityCount] = strawberry.field(description="Per priority, every priority listed.")
+
+
+@strawberry.type(description="The escalation analysis of a conversation.")
+class EscalationAnalysis:
+    should_escalate: bool = strawberry.field(description="Whether a human should take over.")
+    category: Category = strawberry.field(description="The category the customer's words point to.")
+    priority: Priority = strawberry.field(description="The priority they call for.")
+    matched_keywords: list[str] = strawberry.field(description="The keywords that decided it (explainable).")
+    suggested_subject: str = strawberry.field(description="A subject for a ticket about it.")
+
+
+@strawberry.type(description="Reading tickets and who is calling.")
+class Query:
+    @strawberry.field(description="Who is calling.")
+    def viewer(self, info: Info) -> Viewer:
+        viewer = info.context.require()
+        return Viewer(id=strawberry.ID(str(viewer.id)), role=viewer.role, name=viewer.name, email=viewer.email)
+
+    @strawberry.field(description='One ticket by UUID or reference ("TCK-000042"); null if missing or not yours.')
+    async def ticket(self, info: Info, id: strawberry.ID) -> Ticket | None:
+        viewer = info.context.require(*READERS)
+        lookup = parse_ticket_ref(id)
+        if lookup is None:
+            return None
+        row = await TicketRow.filter(**lookup).first()
+        if row is None or not owns(viewer, row.customer_id):
+            return None
+        return Ticket.of(row)
+
+    @strawberry.field(
+        description="Tickets the viewer may see, filtered and ordered; page with first/after (cursors), "
+        "last/before (backwards) or first/offset (page numbers)."
+    )
+    async def tickets(
+        self,
+        info: Info,
+        filter: TicketFilter | None = None,
+        order_by: TicketOrder | None = None,
+        first: Annotated[int | None, strawberry.argument(description="Page size, 1-100 (default 20).")] = None,
+        after: Annotated[str | None, strawberry.argument(description="Start after this cursor.")] = None,
+        last: Annotated[int | None, strawberry.argument(description="Page size backwards; needs before.")] = None,
+        before: Annotated[str | None, strawberry.argument(description="End before this cursor.")] = None,
+        offset: Annotated[int | None, strawberry.argument(description="Skip this many (with first).")] = None,
+    ) -> TicketConnection:
+        viewer = info.context.require(*READERS)
+        order = order_by or TicketOrder()
+        page = await listing.list_tickets(
+            viewer,
+            filter.to_query() if filter else None,
+            listing.PageRequest(
+                order=order.field,
+                descending=order.direction is OrderDirection.DESC,
+                first=first,
+                after=after,
+                last=last,
+                before=before,
+                offset=offset,
+            ),
+            info.context.settings.max_page_size,
+        )
+        edges = [TicketEdge(cursor=c, node=Ticket.of(t)) for c, t in zip(page.cursors, page.tickets, strict=True)]
+        return TicketConnection(
+            page=page,
+            edges=edges,
+            page_info=PageInfo(
+                has_next_page=page.has_next,
+                has_previous_page=page.has_previous,
+                start_cursor=page.cursors[0] if page.cursors else None,
+                end_cursor=page.cursors[-1] if page.cursors else None,
+            ),
+        )
+
+    @strawberry.field(description="Counts of the tickets the viewer may see, in total, by status and by priority.")
+    async def ticket_counts(self, info: Info, filter: TicketFilter | None = None) -> TicketCounts:
+        viewer = info.context.require(*READERS)
+        total, by_status, by_priority = await listing.count_tickets(viewer, filter.to_query() if filter else None)
+        return TicketCounts(
+            total=total,
+            by_status=[StatusCount(status=s, count=by_status.get(s, 0)) for s in Status],
+            by_priority=[PriorityCount(priority=p, count=by_priority.get(p, 0)) for p in Priority],
+        )
+
+    @strawberry.field(description="Escalation analysis of a conversation (only CUSTOMER lines count).")
+    def analyze_conversation(self, info: Info, messages: list[ConversationMessageInput]) -> EscalationAnalysis:
+        info.context.require(*ALL_ROLES)
+        result = analyze_lines("", [Line(m.role, m.content, m.timestamp) for m in messages])
+        return EscalationAnalysis(
+            should_escalate=result.should_escalate,
+            category=result.category,
+            priority=result.priority,
+            matched_keywords=list(result.matched_keywords),
+            suggested_subject=result.suggested_subject,
+        )
+
+    @strawberry.field(description="Agents and admins, for assignment (agents and admins only).")
+    async def agents(self, info: Info) -> list[Agent]:
+        info.context.require(*STAFF)
+        rows = await Principal.filter(role__in=list(STAFF)).order_by("name", "id")
+        return [Agent.of(row) for row in rows]

@@ -1,0 +1,401 @@
+"""The GraphQL object types; each wraps a store row and loads its relations through the request's loaders."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+from typing import Annotated
+
+import strawberry
+from strawberry.scalars import JSON
+
+from ticketdesk import models
+from ticketdesk.auth import sees_internal
+from ticketdesk.context import Info
+from ticketdesk.errors import BadUserInput
+from ticketdesk.models.enums import (
+    Category,
+    EscalationStatus,
+    EventType,
+    Priority,
+    Role,
+    SenderType,
+    Source,
+    Status,
+)
+
+TIMELINE_PAGE = 50
+TIMELINE_MAX = 100
+CURSOR_PREFIX = "ev:"
+
+
+def event_cursor(seq: int) -> str:
+    """The opaque cursor of event `seq`; cursors sort like the events they name."""
+    return base64.urlsafe_b64encode(f"{CURSOR_PREFIX}{seq}".encode()).decode()
+
+
+def event_seq(cursor: str, name: str) -> int:
+    """The event number behind a cursor; BAD_USER_INPUT when it is not one of ours."""
+    try:
+        text = base64.urlsafe_b64decode(cursor.encode()).decode()
+        if text.startswith(CURSOR_PREFIX):
+            return int(text[len(CURSOR_PREFIX) :])
+    except ValueError:
+        pass
+    raise BadUserInput(f"`{name}` is not an event cursor.")
+
+
+def _id(value: object) -> strawberry.ID:
+    return strawberry.ID(str(value))
+
+
+@strawberry.type(description="A customer of the bank who files tickets.")
+class Customer:
+    id: strawberry.ID = strawberry.field(description="The customer's UUID (the token's `sub`).")
+    name: str | None = strawberry.field(description="Display name, from the token's `name` claim.")
+    email: str | None = strawberry.field(description="Email address, from the token's `email` claim.")
+
+    @classmethod
+    def of(cls, row: models.Principal) -> Customer:
+        """The GraphQL view of a stored principal."""
+        return cls(id=_id(row.id), name=row.name, email=row.email)
+
+
+@strawberry.type(description="A support agent or admin.")
+class Agent:
+    id: strawberry.ID = strawberry.field(description="The agent's UUID (the token's `sub`).")
+    name: str | None = strawberry.field(description="Display name, from the token's `name` claim.")
+    email: str | None = strawberry.field(description="Email address; null when the principal is a customer.")
+
+    @classmethod
+    def of(cls, row: models.Principal) -> Agent:
+        """The GraphQL view of a stored principal."""
+        return cls(id=_id(row.id), name=row.name, email=row.email if row.role is not Role.CUSTOMER else None)
+
+
+@strawberry.type(description="Who is calling.")
+class Viewer:
+    id: strawberry.ID = strawberry.field(description="The caller's UUID (the token's `sub`).")
+    role: Role = strawberry.field(description="The caller's role.")
+    name: str | None = strawberry.field(description="Display name from the token, if any.")
+    email: str | None = strawberry.field(description="Email from the token, if any.")
+
+
+@strawberry.type(description="A file attached to a ticket, stored by URL.")
+class Attachment:
+    id: strawberry.ID = strawberry.field(description="The attachment's UUID.")
+    ticket_id: strawberry.ID = strawberry.field(description="The ticket it belongs to.")
+    message_id: strawberry.ID | None = strawberry.field(description="The message it came with, if any.")
+    url: str = strawberry.field(description="Where the file is (https).")
+    filename: str | None = strawberry.field(description="The file's name, taken from the URL when not given.")
+    content_type: str | None = strawberry.field(description="The file's media type, when known.")
+    size: int | None = strawberry.field(description="The file's size in bytes, when known.")
+    created_at: dt.datetime = strawberry.field(description="When it was attached.")
+
+    @classmethod
+    def of(cls, row: models.Attachment) -> Attachment:
+        """The GraphQL view of a stored attachment."""
+        return cls(
+            id=_id(row.id),
+            ticket_id=_id(row.ticket_id),
+            message_id=_id(row.message_id) if row.message_id is not None else None,
+            url=row.url,
+            filename=row.filename,
+            content_type=row.content_type,
+            size=row.size,
+            created_at=row.created_at,
+        )
+
+
+@strawberry.type(description="One message of a ticket's conversation, or an internal note.")
+class Message:
+    row: strawberry.Private[models.Message]
+    id: strawberry.ID = strawberry.field(description="The message's UUID.")
+    ticket_id: strawberry.ID = strawberry.field(description="The ticket it belongs to.")
+    sender_id: strawberry.ID | None = strawberry.field(description="Who wrote it; null for AI and system lines.")
+    sender_type: SenderType = strawberry.field(description="What kind of sender wrote it.")
+    body: str = strawberry.field(description="The text.")
+    internal: bool = strawberry.field(description="True for agents' internal notes (never shown to customers).")
+    created_at: dt.datetime = strawberry.field(description="When it was written.")
+
+    @classmethod
+    def of(cls, row: models.Message) -> Message:
+        """The GraphQL view of a stored message."""
+        return cls(
+            row=row,
+            id=_id(row.id),
+            ticket_id=_id(row.ticket_id),
+            sender_id=_id(row.sender_id) if row.sender_id is not None else None,
+            sender_type=row.sender_type,
+            body=row.body,
+            internal=row.internal,
+            created_at=row.created_at,
+        )
+
+    @strawberry.field(description="Files sent with this message.")
+    async def attachments(self, info: Info) -> list[Attachment]:
+        rows = await info.context.loaders.attachments_by_message.load(self.row.id)
+        return [Attachment.of(row) for row in rows]
+
+
+@strawberry.type(description="A request to raise a ticket's priority, and its decision.")
+class EscalationRequest:
+    row: strawberry.Private[models.EscalationRequest]
+    id: strawberry.ID = strawberry.field(description="The request's UUID.")
+    ticket_id: strawberry.ID = strawberry.field(description="The ticket to escalate.")
+    reason: str = strawberry.field(description="Why the requester wants it escalated.")
+    target_priority: Priority = strawberry.field(description="The priority asked for.")
+    status: EscalationStatus = strawberry.field(description="Pending, approved or denied.")
+    requested_by: strawberry.ID = strawberry.field(description="Who asked.")
+    decision_note: str | None = strawberry.field(description="The admin's note on the decision.")
+    created_at: dt.datetime = strawberry.field(description="When it was requested.")
+    decided_at: dt.datetime | None = strawberry.field(description="When it was decided.")
+
+    @classmethod
+    def of(cls, row: models.EscalationRequest) -> EscalationRequest:
+        """The GraphQL view of a stored escalation request."""
+        return cls(
+            row=row,
+            id=_id(row.id),
+            ticket_id=_id(row.ticket_id),
+            reason=row.reason,
+            target_priority=row.target_priority,
+            status=row.status,
+            requested_by=_id(row.requested_by),
+            decision_note=row.decision_note,
+            created_at=row.created_at,
+            decided_at=row.decided_at,
+        )
+
+    @strawberry.field(description="The admin who decided, once decided.")
+    async def decided_by(self, info: Info) -> Agent | None:
+        if self.row.decided_by_id is None:
+            return None
+        row = await info.context.loaders.principal_by_id.load(self.row.decided_by_id)
+        return Agent.of(row) if row is not None else None
+
+
+@strawberry.type(description="The customer's rating of how their ticket was handled.")
+class Feedback:
+    rating: int = strawberry.field(description="1 (poor) to 5 (excellent).")
+    comment: str | None = strawberry.field(description="What the customer wrote, if anything.")
+    created_at: dt.datetime = strawberry.field(description="When it was given.")
+
+    @classmethod
+    def of(cls, row: models.Feedback) -> Feedback:
+        """The GraphQL view of stored feedback."""
+        return cls(rating=row.rating, comment=row.comment, created_at=row.created_at)
+
+
+@strawberry.type(description="What the AI concierge handed over with the ticket.")
+class AITransfer:
+    conversation_id: str = strawberry.field(description="The concierge's conversation id (idempotency key).")
+    summary_of_issue: str = strawberry.field(description="The concierge's summary of the issue.")
+    suggested_resolution: str | None = strawberry.field(description="What the concierge suggests doing.")
+    customer_context: JSON | None = strawberry.field(
+        description="Account facts the concierge passed along (accountStatus, recentTransactions, accountAge)."
+    )
+
+
+@strawberry.type(description="A support ticket.")
+class Ticket:
+    row: strawberry.Private[models.Ticket]
+    id: strawberry.ID = strawberry.field(description="The ticket's UUID.")
+    reference: str = strawberry.field(description='"TCK-" and the number padded to 6 digits, e.g. TCK-000042.')
+    number: int = strawberry.field(description="Gap-free sequence number: 1, 2, 3, ...")
+    customer_id: strawberry.ID = strawberry.field(description="The customer the ticket belongs to.")
+    subject: str = strawberry.field(description="One-line summary.")
+    description: str = strawberry.field(description="The issue in the customer's (or concierge's) words.")
+    status: Status = strawberry.field(description="Where the ticket is in its workflow.")
+    priority: Priority = strawberry.field(description="How urgent it is.")
+    category: Category = strawberry.field(description="What it is about.")
+    source: Source = strawberry.field(description="Where it came from.")
+    created_at: dt.datetime = strawberry.field(description="When it was created.")
+    updated_at: dt.datetime = strawberry.field(description="When it last changed (including new messages).")
+    resolved_at: dt.datetime | None = strawberry.field(
+        description="When it entered RESOLVED; cleared when it is reopened."
+    )
+
+    @classmethod
+    def of(cls, row: models.Ticket) -> Ticket:
+        """The GraphQL view of a stored ticket."""
+        return cls(
+            row=row,
+            id=_id(row.id),
+            reference=row.reference,
+            number=row.number,
+            customer_id=_id(row.customer_id),
+            subject=row.subject,
+            description=row.description,
+            status=row.status,
+            priority=row.priority,
+            category=row.category,
+            source=row.source,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+            resolved_at=row.resolved_at,
+        )
+
+    @strawberry.field(description="The customer the ticket belongs to.")
+    async def customer(self, info: Info) -> Customer:
+        row = await info.context.loaders.principal_by_id.load(self.row.customer_id)
+        assert row is not None  # tickets.customer_id is a foreign key
+        return Customer.of(row)
+
+    @strawberry.field(description="The agent working on it, if assigned.")
+    async def assignee(self, info: Info) -> Agent | None:
+        if self.row.assignee_id is None:
+            return None
+        row = await info.context.loaders.principal_by_id.load(self.row.assignee_id)
+        return Agent.of(row) if row is not None else None
+
+    @strawberry.field(description="The conversation, oldest first; customers never see internal notes.")
+    async def messages(self, info: Info) -> list[Message]:
+        rows = await info.context.loaders.messages_by_ticket.load(self.row.id)
+        viewer = info.context.require()
+        visible = [row for row in rows if sees_internal(viewer) or not row.internal]
+        visible.sort(key=lambda row: (row.created_at, row.position))
+        return [Message.of(row) for row in visible]
+
+    @strawberry.field(description="Every file attached to the ticket or its visible messages.")
+    async def attachments(self, info: Info) -> list[Attachment]:
+        rows = await info.context.loaders.attachments_by_ticket.load(self.row.id)
+        return [Attachment.of(row) for row in sorted(rows, key=lambda row: row.created_at)]
+
+    @strawberry.field(description="Escalation requests, oldest first.")
+    async def escalations(self, info: Info) -> list[EscalationRequest]:
+        rows = await info.context.loaders.escalations_by_ticket.load(self.row.id)
+        return [EscalationRequest.of(row) for row in sorted(rows, key=lambda row: row.created_at)]
+
+    @strawberry.field(description="The customer's feedback, once given.")
+    async def feedback(self, info: Info) -> Feedback | None:
+        row = await info.context.loaders.feedback_by_ticket.load(self.row.id)
+        return Feedback.of(row) if row is not None else None
+
+    @strawberry.field(description="What the AI concierge handed over, for AI_TRANSFER tickets.")
+    async def ai_transfer(self, info: Info) -> AITransfer | None:
+        row = await info.context.loaders.transfer_by_ticket.load(self.row.id)
+        if row is None:
+            return None
+        return AITransfer(
+            conversation_id=row.conversation_id,
+            summary_of_issue=row.summary_of_issue,
+            suggested_resolution=row.suggested_resolution,
+            customer_context=row.customer_context,
+        )
+
+    @strawberry.field(description="The ticket's event log, oldest first, as far as the viewer may see it.")
+    async def timeline(
+        self,
+        info: Info,
+        first: Annotated[int | None, strawberry.argument(description="Page size, 1-100 (default 50).")] = None,
+        after: Annotated[str | None, strawberry.argument(description="Cursor of the last event seen.")] = None,
+    ) -> TicketEventConnection:
+        size = TIMELINE_PAGE if first is None else first
+        if not 1 <= size <= TIMELINE_MAX:
+            raise BadUserInput(f"`first` must be between 1 and {TIMELINE_MAX}.")
+        viewer = info.context.require()
+        query = models.TicketEvent.filter(ticket_id=self.row.id)
+        if not sees_internal(viewer):
+            query = query.exclude(type=EventType.NOTE_ADDED)
+        if after is not None:
+            query = query.filter(seq__gt=event_seq(after, "after"))
+        rows = list(await query.order_by("seq").limit(size + 1))
+        page = rows[:size]
+        return TicketEventConnection(
+            edges=[TicketEventEdge(cursor=event_cursor(row.seq), node=TicketEvent.of(row)) for row in page],
+            page_info=PageInfo(
+                has_next_page=len(rows) > size,
+                has_previous_page=after is not None,
+                start_cursor=event_cursor(page[0].seq) if page else None,
+                end_cursor=event_cursor(page[-1].seq) if page else None,
+            ),
+        )
+
+
+@strawberry.type(description="One recorded change of a ticket.")
+class TicketEvent:
+    row: strawberry.Private[models.TicketEvent]
+    id: strawberry.ID = strawberry.field(description="The event's id.")
+    cursor: str = strawberry.field(description="Opaque, totally ordered; valid as `since` and `after`.")
+    type: EventType = strawberry.field(description="What changed.")
+    ticket_id: strawberry.ID = strawberry.field(description="The ticket that changed.")
+    actor_id: strawberry.ID | None = strawberry.field(description="Who made the change.")
+    actor_role: Role | None = strawberry.field(description="The role they acted in.")
+    occurred_at: dt.datetime = strawberry.field(description="When the change was committed.")
+    from_status: Status | None = strawberry.field(description="STATUS_CHANGED: the status before.")
+    to_status: Status | None = strawberry.field(description="STATUS_CHANGED: the status after.")
+
+    @classmethod
+    def of(cls, row: models.TicketEvent) -> TicketEvent:
+        """The GraphQL view of a stored event."""
+        return cls(
+            row=row,
+            id=_id(row.seq),
+            cursor=event_cursor(row.seq),
+            type=row.type,
+            ticket_id=_id(row.ticket_id),
+            actor_id=_id(row.actor_id) if row.actor_id is not None else None,
+            actor_role=row.actor_role,
+            occurred_at=row.occurred_at,
+            from_status=row.from_status,
+            to_status=row.to_status,
+        )
+
+    @strawberry.field(description="The ticket's current state, seen with the viewer's permissions.")
+    async def ticket(self, info: Info) -> Ticket:
+        row = await info.context.loaders.ticket_by_id.load(self.row.ticket_id)
+        assert row is not None  # events cascade with their ticket
+        return Ticket.of(row)
+
+    @strawberry.field(description="MESSAGE_ADDED / NOTE_ADDED: the message.")
+    async def message(self, info: Info) -> Message | None:
+        if self.row.message_id is None:
+            return None
+        row = await info.context.loaders.message_by_id.load(self.row.message_id)
+        if row is None or (row.internal and not sees_internal(info.context.require())):
+            return None
+        return Message.of(row)
+
+    @strawberry.field(description="ESCALATION_REQUESTED / ESCALATION_DECIDED: the request.")
+    async def escalation(self, info: Info) -> EscalationRequest | None:
+        if self.row.escalation_id is None:
+            return None
+        row = await info.context.loaders.escalation_by_id.load(self.row.escalation_id)
+        return EscalationRequest.of(row) if row is not None else None
+
+    @strawberry.field(description="ASSIGNED: the new assignee (null when unassigned).")
+    async def assignee(self, info: Info) -> Agent | None:
+        if self.row.assignee_id is None:
+            return None
+        row = await info.context.loaders.principal_by_id.load(self.row.assignee_id)
+        return Agent.of(row) if row is not None else None
+
+    @strawberry.field(description="UPDATED: each changed field with its value before and after.")
+    def changes(self) -> JSON | None:
+        return self.row.changes
+
+
+@strawberry.type(description="Relay-style paging information.")
+class PageInfo:
+    has_next_page: bool = strawberry.field(description="Whether more items follow this page.")
+    has_previous_page: bool = strawberry.field(description="Whether items precede this page.")
+    start_cursor: str | None = strawberry.field(description="Cursor of the first item on this page.")
+    end_cursor: str | None = strawberry.field(description="Cursor of the last item on this page.")
+
+
+@strawberry.type(description="An event and its cursor.")
+class TicketEventEdge:
+    cursor: str = strawberry.field(description="Pass as `after` to continue after this event.")
+    node: TicketEvent = strawberry.field(description="The event.")
+
+
+@strawberry.type(description="A page of a ticket's events.")
+class TicketEventConnection:
+    edges: list[TicketEventEdge] = strawberry.field(description="The events with their cursors.")
+    page_info: PageInfo = strawberry.field(description="Where this page stands.")
+
+    @strawberry.field(description="The events of this page.")
+    def nodes(self) -> list[TicketEvent]:
+        return [edge.node for edge in self.edges]
+

@@ -1,0 +1,66 @@
+"""One Settings object, read from the `TICKETDESK_*` environment variables (and an optional `.env`)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from typing_extensions import Annotated, Self
+
+DEV_JWT_SECRET = "ticketdesk-development-secret-change-me"
+
+
+class Settings(BaseSettings):
+    """Everything an operator can configure; defaults run with nothing installed but the package."""
+
+    model_config = SettingsConfigDict(env_prefix="TICKETDESK_", env_file=".env", extra="ignore")
+
+    env: Literal["development", "production", "test"] = "development"
+    database_url: str = "sqlite://ticketdesk.db"
+    broadcast_url: str = "memory://"
+    jwt_secret: str = DEV_JWT_SECRET
+    jwt_algorithm: str = "HS256"
+    cors_origins: Annotated[list[str], NoDecode] = []
+    # None follows the environment: on in development, off in production.
+    graphiql: bool | None = None
+    introspection: bool | None = None
+    attachment_hosts: Annotated[list[str], NoDecode] = []
+    migrate_on_start: bool = True
+    max_page_size: int = 100
+
+    @field_validator("cors_origins", "attachment_hosts", mode="before")
+    @classmethod
+    def _split_commas(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @model_validator(mode="after")
+    def _refuse_dev_secret(self) -> Self:
+        if self.env == "production" and self.jwt_secret == DEV_JWT_SECRET:
+            raise ValueError(
+                "TICKETDESK_JWT_SECRET is the development default; set a real secret before running "
+                "with TICKETDESK_ENV=production"
+            )
+        return self
+
+    @property
+    def development(self) -> bool:
+        """True outside production: errors are shown unmasked and GraphiQL is on by default."""
+        return self.env != "production"
+
+    @property
+    def graphiql_enabled(self) -> bool:
+        """Whether GET /graphql from a browser serves GraphiQL."""
+        return self.development if self.graphiql is None else self.graphiql
+
+    @property
+    def introspection_enabled(self) -> bool:
+        """Whether introspection queries and field suggestions are answered."""
+        return self.development if self.introspection is None else self.introspection
+
+    @property
+    def is_sqlite(self) -> bool:
+        """Whether the store is an SQLite file (one process only)."""
+        return self.database_url.startswith("sqlite")
