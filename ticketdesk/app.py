@@ -11,7 +11,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
@@ -20,6 +20,7 @@ from tortoise.context import TortoiseContext
 from ticketdesk.auth import Viewer, bearer_token, decode_token
 from ticketdesk.context import Context
 from ticketdesk.errors import Unauthenticated
+from ticketdesk.graphiql import asset_routes, default_cache_dir, graphiql_page
 from ticketdesk.models.store import open_store, ping
 from ticketdesk.resolvers.people import upsert_viewer
 from ticketdesk.schema import build_schema
@@ -41,6 +42,13 @@ class TicketdeskGraphQL(GraphQL[Context, None]):
         self.settings = settings
         # Claims already stored, so a steady stream of requests costs no extra writes.
         self._known: set[tuple[object, ...]] = set()
+        self._graphiql_html: str | None = None
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        """GraphiQL loading its assets from this app (see ticketdesk.graphiql), built on first use."""
+        if self._graphiql_html is None:
+            self._graphiql_html = graphiql_page()
+        return HTMLResponse(self._graphiql_html)
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         """Authenticate the request and build its context; a bad token fails only the fields that need one."""
@@ -93,6 +101,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/readyz", readyz),
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
+            *(asset_routes(default_cache_dir()) if settings.graphiql_enabled else []),
         ],
         middleware=[
             Middleware(

@@ -1,4 +1,4 @@
-"""`ticketdesk serve | migrate | token | export-schema`."""
+"""`ticketdesk serve | migrate | token | export-schema | fetch-graphiql`."""
 
 from __future__ import annotations
 
@@ -26,6 +26,8 @@ def _serve(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    if settings.graphiql_enabled:
+        _prefetch_graphiql()
     if settings.migrate_on_start:
         asyncio.run(_migrate(settings))
         # Migrated once here, so workers (and reloads) do not race each other over the schema.
@@ -39,6 +41,29 @@ def _serve(args: argparse.Namespace) -> int:
         reload=args.reload,
         timeout_graceful_shutdown=5,
     )
+    return 0
+
+
+def _prefetch_graphiql() -> None:
+    from ticketdesk.graphiql import AssetError, default_cache_dir, fetch_assets
+
+    # A no-op once cached; without a registry the server still starts and the page falls back to unpkg.
+    try:
+        fetch_assets(default_cache_dir(), timeout=10)
+    except (OSError, AssetError) as exc:
+        print(f"ticketdesk: GraphiQL assets not fetched, the page will use unpkg.com: {exc}", file=sys.stderr)
+
+
+def _fetch_graphiql(args: argparse.Namespace) -> int:
+    from ticketdesk.graphiql import AssetError, default_cache_dir, fetch_assets
+
+    target = default_cache_dir()
+    try:
+        fetch_assets(target)
+    except (OSError, AssetError) as exc:
+        print(f"ticketdesk: could not fetch the GraphiQL assets into {target}: {exc}", file=sys.stderr)
+        return 1
+    print(target)
     return 0
 
 
@@ -98,6 +123,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     export = commands.add_parser("export-schema", help="print the GraphQL SDL")
     export.set_defaults(run=_export_schema)
+
+    graphiql = commands.add_parser(
+        "fetch-graphiql", help="download GraphiQL's pinned npm assets so the app serves them itself"
+    )
+    graphiql.set_defaults(run=_fetch_graphiql)
 
     args = parser.parse_args(argv)
     return int(args.run(args))

@@ -43,6 +43,8 @@ class Settings(BaseSettings):
                 "TICKETDESK_JWT_SECRET is the development default; set a real secret before running "
                 "with TICKETDESK_ENV=production"
             )
+        if self.env == "production" and len(self.jwt_secret.encode()) < 32:
+            raise ValueError("TICKETDESK_JWT_SECRET must be at least 32 bytes long in production (HS256).")
         return self
 
     @property

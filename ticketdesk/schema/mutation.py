@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 import strawberry
 
 from ticketdesk.auth import STAFF
@@ -52,7 +50,16 @@ class Mutation:
     )
     async def create_from_ai_transfer(self, info: Info, input: AITransferInput) -> TicketPayload:
         viewer = info.context.require(Role.CUSTOMER, Role.SERVICE)
-        context = dataclasses.asdict(input.customer_context) if input.customer_context else None
+        facts = input.customer_context
+        context = (
+            {
+                "accountStatus": facts.account_status,
+                "recentTransactions": facts.recent_transactions,
+                "accountAge": facts.account_age,
+            }
+            if facts is not None
+            else None
+        )
         result = await refused(
             transfers.create_from_ai_transfer(
                 info.context,

@@ -1,0 +1,140 @@
+"""Who may call what: the role matrix of API.md, and tokens that are missing, bad or expired."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+import jwt
+import pytest
+
+from ticketdesk.auth import mint_token
+from ticketdesk.models.enums import Role
+from tests.conftest import Caller, Clients
+
+# Each operation with variables that are valid for any caller (a missing ticket at worst).
+MISSING = str(uuid.uuid4())
+OPERATIONS: dict[str, tuple[str, dict[str, object]]] = {
+    "viewer": ("{ viewer { id } }", {}),
+    "ticket": ("query($id: ID!) { ticket(id: $id) { id } }", {"id": MISSING}),
+    "tickets": ("{ tickets { totalCount } }", {}),
+    "ticketCounts": ("{ ticketCounts { total } }", {}),
+    "analyzeConversation": (
+        '{ analyzeConversation(messages: [{role: CUSTOMER, content: "hi"}]) { shouldEscalate } }',
+        {},
+    ),
+    "agents": ("{ agents { id } }", {}),
+    "createTicket": (
+        "mutation($c: ID) { createTicket(input: {subject: \"s\", description: \"d\", category: OTHER, "
+        "customerId: $c}) { errors { code } } }",
+        {},
+    ),
+    "createFromAITransfer": (
+        "mutation($c: ID) { createFromAITransfer(input: {conversationId: \"c\", summaryOfIssue: \"s\", "
+        "customerId: $c}) { errors { code } } }",
+        {},
+    ),
+    "updateTicket": ("mutation($id: ID!) { updateTicket(id: $id, input: {subject: \"x\"}) { errors { code } } }", {"id": MISSING}),
+    "changeTicketStatus": (
+        "mutation($id: ID!) { changeTicketStatus(id: $id, status: CLOSED) { errors { code } } }",
+        {"id": MISSING},
+    ),
+    "assignTicket": ("mutation($id: ID!) { assignTicket(id: $id) { errors { code } } }", {"id": MISSING}),
+    "addMessage": ("mutation($id: ID!) { addMessage(ticketId: $id, body: \"b\") { errors { code } } }", {"id": MISSING}),
+    "addInternalNote": (
+        "mutation($id: ID!) { addInternalNote(ticketId: $id, body: \"b\") { errors { code } } }",
+        {"id": MISSING},
+    ),
+    "requestEscalation": (
+        "mutation($id: ID!) { requestEscalation(ticketId: $id, reason: \"r\", targetPriority: HIGH) "
+        "{ errors { code } } }",
+        {"id": MISSING},
+    ),
+    "decideEscalation": (
+        "mutation($id: ID!) { decideEscalation(id: $id, approve: true) { errors { code } } }",
+        {"id": MISSING},
+    ),
+    "submitFeedback": (
+        "mutation($id: ID!) { submitFeedback(ticketId: $id, rating: 5) { errors { code } } }",
+        {"id": MISSING},
+    ),
+}
+ALLOWED: dict[str, set[Role]] = {
+    "viewer": set(Role),
+    "ticket": {Role.CUSTOMER, Role.AGENT, Role.ADMIN},
+    "tickets": {Role.CUSTOMER, Role.AGENT, Role.ADMIN},
+    "ticketCounts": {Role.CUSTOMER, Role.AGENT, Role.ADMIN},
+    "analyzeConversation": set(Role),
+    "agents": {Role.AGENT, Role.ADMIN},
+    "createTicket": set(Role),
+    "createFromAITransfer": {Role.CUSTOMER, Role.SERVICE},
+    "updateTicket": {Role.AGENT, Role.ADMIN},
+    "changeTicketStatus": {Role.CUSTOMER, Role.AGENT, Role.ADMIN},
+    "assignTicket": {Role.AGENT, Role.ADMIN},
+    "addMessage": {Role.CUSTOMER, Role.AGENT, Role.ADMIN},
+    "addInternalNote": {Role.AGENT, Role.ADMIN},
+    "requestEscalation": {Role.CUSTOMER, Role.AGENT, Role.ADMIN},
+    "decideEscalation": {Role.ADMIN},
+    "submitFeedback": {Role.CUSTOMER},
+}
+MATRIX = [(op, role) for op in OPERATIONS for role in Role]
+
+
+@pytest.mark.parametrize(("operation", "role"), MATRIX, ids=[f"{o}-{r.value}" for o, r in MATRIX])
+async def test_authorization_matrix(app_clients: Clients, operation: str, role: Role) -> None:
+    caller = app_clients.as_role(role)
+    query, variables = OPERATIONS[operation]
+    if role is not Role.CUSTOMER and "$c" in query:
+        variables = {"c": str(uuid.uuid4())}
+    body = await caller.post(query, variables)
+    codes = [e.get("extensions", {}).get("code") for e in body.get("errors", [])]
+    if role in ALLOWED[operation]:
+        assert codes == [], body
+        assert body["data"][operation] is not None or operation == "ticket"
+    else:
+        assert codes == ["FORBIDDEN"], body
+
+
+@pytest.mark.parametrize("operation", list(OPERATIONS))
+async def test_authorization_without_token_is_unauthenticated(app_clients: Clients, operation: str) -> None:
+    query, variables = OPERATIONS[operation]
+    body = await app_clients.anonymous().post(query, variables)
+    assert [e["extensions"]["code"] for e in body["errors"]] == ["UNAUTHENTICATED"]
+
+
+def _raw(settings_secret: str, **claims: object) -> str:
+    return jwt.encode(claims, settings_secret, algorithm="HS256")
+
+
+@pytest.mark.parametrize(
+    "kind", ["expired", "bad-signature", "garbage", "no-exp", "bad-role", "bad-sub", "basic-scheme"]
+)
+async def test_authorization_bad_tokens_are_unauthenticated(app_clients: Clients, kind: str) -> None:
+    secret = app_clients.settings.jwt_secret
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)
+    sub = str(uuid.uuid4())
+    tokens = {
+        "expired": mint_token(app_clients.settings, Role.AGENT, uuid.uuid4(), lifetime=dt.timedelta(seconds=-5)),
+        "bad-signature": _raw("another-secret-that-is-long-enough-for-hs256", sub=sub, role="agent", exp=later),
+        "garbage": "not.a.jwt",
+        "no-exp": _raw(secret, sub=sub, role="agent"),
+        "bad-role": _raw(secret, sub=sub, role="superuser", exp=later),
+        "bad-sub": _raw(secret, sub="alice", role="agent", exp=later),
+    }
+    if kind == "basic-scheme":
+        response = await app_clients.http.post(
+            "/graphql", json={"query": "{ viewer { id } }"}, headers={"Authorization": "Basic abc"}
+        )
+        body = response.json()
+    else:
+        body = await app_clients.anonymous(tokens[kind]).post("{ viewer { id } }")
+    assert body["data"] is None
+    assert [e["extensions"]["code"] for e in body["errors"]] == ["UNAUTHENTICATED"]
+    assert body["errors"][0]["message"]
+
+
+async def test_authorization_role_claim_is_case_insensitive(app_clients: Clients) -> None:
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)
+    token = _raw(app_clients.settings.jwt_secret, sub=str(uuid.uuid4()), role="Agent", exp=later)
+    body = await Caller(app_clients.http, uuid.uuid4(), None, token).data("{ viewer { role } }")
+    assert body["viewer"]["role"] == "AGENT"
