@@ -37,10 +37,8 @@ async def next_values(name: str, count: int = 1) -> int:
     The UPDATE takes the row lock until commit, so concurrent writers queue here and a rolled-back
     transaction gives its numbers back.
     """
-    updated = await Counter.filter(name=name).update(value=F("value") + count)
-    if not updated:
-        await Counter.create(name=name, value=count)
-        return count
+    if not await Counter.filter(name=name).update(value=F("value") + count):
+        raise LookupError(f"counter {name!r} is missing: run `ticketdesk migrate`")
     row = await Counter.get(name=name)
     return int(row.value)
 

@@ -1,0 +1,113 @@
+"""Races that only PostgreSQL shows (SQLite serializes every write): numbering, idempotency, the event log."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import asyncpg
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+
+from ticketdesk.app import create_app
+from ticketdesk.models.enums import Role
+from tests.conftest import Clients, make_settings
+from tests.helpers import create
+from tests.operations import ADD_MESSAGE, AI_TRANSFER, CREATE_TICKET, ticket_input
+
+pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture
+async def pg_clients(postgres_url: str) -> AsyncIterator[Clients]:
+    settings = make_settings(postgres_url)
+    app = create_app(settings)
+    async with LifespanManager(app) as manager:
+        transport = httpx.ASGITransport(app=manager.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://ticketdesk.test") as http:
+            yield Clients(http, settings)
+
+
+async def _scalar(url: str, sql: str) -> object:
+    conn = await asyncpg.connect(url.replace("postgres://", "postgresql://", 1))
+    try:
+        return await conn.fetchval(sql)
+    finally:
+        await conn.close()
+
+
+async def test_concurrent_creates_get_distinct_sequential_numbers(pg_clients: Clients) -> None:
+    customers = [pg_clients.as_role(Role.CUSTOMER) for _ in range(4)]
+    results = await asyncio.gather(
+        *(customers[i % 4].data(CREATE_TICKET, {"input": ticket_input(subject=f"t{i}")}) for i in range(20))
+    )
+    numbers = sorted(r["createTicket"]["ticket"]["number"] for r in results)
+    assert numbers == list(range(1, 21))
+
+
+async def test_concurrent_identical_ai_transfers_make_one_ticket(pg_clients: Clients, postgres_url: str) -> None:
+    customer = pg_clients.as_role(Role.CUSTOMER)
+    await customer.data("{ viewer { id } }")
+    variables = {
+        "input": {
+            "conversationId": "retrying-phone",
+            "summaryOfIssue": "My transfer didn't go through",
+            "conversationHistory": [{"role": "CUSTOMER", "content": "My transfer didn't go through"}],
+        }
+    }
+    results = await asyncio.gather(*(customer.data(AI_TRANSFER, variables) for _ in range(20)))
+    ids = {r["createFromAITransfer"]["ticket"]["id"] for r in results}
+    assert len(ids) == 1
+    assert all(r["createFromAITransfer"]["errors"] == [] for r in results)
+    assert await _scalar(postgres_url, "SELECT count(*) FROM tickets") == 1
+    assert await _scalar(postgres_url, "SELECT count(*) FROM messages") == 1
+    assert await _scalar(postgres_url, "SELECT count(*) FROM ticket_events") == 1
+    # The losers rolled back their numbers: the next ticket is number 2, no hole.
+    assert (await create(customer))["number"] == 2
+
+
+async def test_concurrent_idempotency_keys_make_one_ticket(pg_clients: Clients, postgres_url: str) -> None:
+    customer = pg_clients.as_role(Role.CUSTOMER)
+    await customer.data("{ viewer { id } }")
+    variables = {"input": ticket_input(idempotencyKey="double-tap")}
+    results = await asyncio.gather(*(customer.data(CREATE_TICKET, variables) for _ in range(20)))
+    assert len({r["createTicket"]["ticket"]["id"] for r in results}) == 1
+    assert await _scalar(postgres_url, "SELECT count(*) FROM tickets") == 1
+
+
+async def test_concurrent_writes_to_one_ticket_all_survive_in_a_gap_free_log(
+    pg_clients: Clients, postgres_url: str
+) -> None:
+    customer = pg_clients.as_role(Role.CUSTOMER)
+    agent = pg_clients.as_role(Role.AGENT)
+    ticket = await create(customer)
+    await asyncio.gather(
+        *(
+            (customer if i % 2 else agent).data(ADD_MESSAGE, {"ticketId": ticket["id"], "body": f"m{i}"})
+            for i in range(20)
+        )
+    )
+    assert await _scalar(postgres_url, "SELECT count(*) FROM messages") == 20
+    seqs = await _scalar(postgres_url, "SELECT array_agg(seq ORDER BY seq) FROM ticket_events")
+    assert list(seqs) == list(range(1, 22))  # type: ignore[call-overload]
+
+
+async def test_search_uses_trigram_indexes(pg_clients: Clients, postgres_url: str) -> None:
+    conn = await asyncpg.connect(postgres_url.replace("postgres://", "postgresql://", 1))
+    try:
+        await conn.execute("SET enable_seqscan = off")
+        plan = "\n".join(
+            row[0]
+            for row in await conn.fetch(
+                "EXPLAIN SELECT id FROM tickets WHERE UPPER(CAST(subject AS VARCHAR)) LIKE UPPER('%crash%')"
+            )
+        )
+        indexes = {
+            row["indexname"]
+            for row in await conn.fetch("SELECT indexname FROM pg_indexes WHERE indexname LIKE 'trgm_%'")
+        }
+    finally:
+        await conn.close()
+    assert "trgm_tickets_subject" in plan
+    assert indexes == {"trgm_tickets_reference", "trgm_tickets_subject", "trgm_tickets_description", "trgm_messages_body"}
