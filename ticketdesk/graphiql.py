@@ -213,7 +213,7 @@ def graphiql_html(assets_available: bool, cache_dir: Path | None = None) -> str:
     if not assets_available:
         if cdn_fallback_intended():
             return html
-        hint = ">Loading... (if this stays, run <code>ticketdesk fetch-graphiql</code> on the server)</div>"
+        hint = ">Loading... (if this stays, run `ticketdesk fetch-graphiql` on the server)</div>"
         return html.replace(_PLACEHOLDER, hint)
     cache_dir = cache_dir or default_cache_dir()
     local = {p.cdn_url(path): name for p in PACKAGES for path, name in p.files}

@@ -12,6 +12,7 @@ const started = Date.now();
 const step = (name) => (report.steps[name] = Date.now() - started);
 
 // Flags keep chromium from phoning home, so every request seen below comes from the page itself.
+let page;
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
   headless: true,
@@ -32,7 +33,7 @@ try {
     }
     return route.continue();
   });
-  const page = await context.newPage();
+  page = await context.newPage();
   page.on("websocket", (ws) => {
     report.requests.push(ws.url());
     if (new URL(ws.url()).hostname !== allowedHost) report.offHost.push(ws.url());
@@ -56,12 +57,15 @@ try {
   report.query = await queryEditor.evaluate((el) => el.CodeMirror.getValue());
 
   await page.locator('.graphiql-editor-tools button[data-name="headers"]').click();
-  const headersEditor = page.locator('section.graphiql-editor-tool[aria-label="Headers"] .CodeMirror');
+  const headersEditor = page.locator(
+    'section.graphiql-editor-tool[aria-label="Headers"] .graphiql-editor:not(.hidden) .CodeMirror',
+  );
   await headersEditor.waitFor({ state: "visible" });
   await headersEditor.click();
   await page.keyboard.press("Control+A");
   await page.keyboard.press("Delete");
-  await page.keyboard.type(JSON.stringify({ Authorization: `Bearer ${token}` }));
+  // Pasted rather than typed: a JWT typed key by key only costs seconds and proves nothing more.
+  await page.keyboard.insertText(JSON.stringify({ Authorization: `Bearer ${token}` }));
   report.headers = await headersEditor.evaluate((el) => el.CodeMirror.getValue());
   step("typed");
 
@@ -77,6 +81,7 @@ try {
   await page.screenshot({ path: screenshot });
 } catch (err) {
   report.error = String(err?.stack ?? err);
+  await page?.screenshot({ path: screenshot }).catch(() => {}); // what the page showed when it failed
 } finally {
   await browser.close();
 }

@@ -10,7 +10,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from tortoise.expressions import Case, Q, Subquery, When
+from tortoise.expressions import Q, RawSQL, Subquery
 from tortoise.functions import Count
 from tortoise.queryset import QuerySet
 
@@ -115,9 +115,11 @@ def visible_tickets(viewer: Viewer, where: TicketQuery | None) -> QuerySet[Ticke
     return query
 
 
-SEVERITY = Case(
-    *(When(priority=priority, then=priority.rank) for priority in Priority),
-    default=0,
+# Raw SQL because Tortoise binds Case/When results as parameters, which PostgreSQL then types as text.
+SEVERITY = RawSQL(
+    "CASE priority "
+    + " ".join(f"WHEN '{priority.value}' THEN {priority.rank}" for priority in Priority)
+    + " ELSE 0 END"
 )
 
 
