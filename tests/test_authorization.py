@@ -8,9 +8,9 @@ import uuid
 import jwt
 import pytest
 
+from tests.conftest import Caller, Clients
 from ticketdesk.auth import mint_token
 from ticketdesk.models.enums import Role
-from tests.conftest import Caller, Clients
 
 # Each operation with variables that are valid for any caller (a missing ticket at worst).
 MISSING = str(uuid.uuid4())
@@ -25,28 +25,31 @@ OPERATIONS: dict[str, tuple[str, dict[str, object]]] = {
     ),
     "agents": ("{ agents { id } }", {}),
     "createTicket": (
-        "mutation($c: ID) { createTicket(input: {subject: \"s\", description: \"d\", category: OTHER, "
+        'mutation($c: ID) { createTicket(input: {subject: "s", description: "d", category: OTHER, '
         "customerId: $c}) { errors { code } } }",
         {},
     ),
     "createFromAITransfer": (
-        "mutation($c: ID) { createFromAITransfer(input: {conversationId: \"c\", summaryOfIssue: \"s\", "
+        'mutation($c: ID) { createFromAITransfer(input: {conversationId: "c", summaryOfIssue: "s", '
         "customerId: $c}) { errors { code } } }",
         {},
     ),
-    "updateTicket": ("mutation($id: ID!) { updateTicket(id: $id, input: {subject: \"x\"}) { errors { code } } }", {"id": MISSING}),
+    "updateTicket": (
+        'mutation($id: ID!) { updateTicket(id: $id, input: {subject: "x"}) { errors { code } } }',
+        {"id": MISSING},
+    ),
     "changeTicketStatus": (
         "mutation($id: ID!) { changeTicketStatus(id: $id, status: CLOSED) { errors { code } } }",
         {"id": MISSING},
     ),
     "assignTicket": ("mutation($id: ID!) { assignTicket(id: $id) { errors { code } } }", {"id": MISSING}),
-    "addMessage": ("mutation($id: ID!) { addMessage(ticketId: $id, body: \"b\") { errors { code } } }", {"id": MISSING}),
+    "addMessage": ('mutation($id: ID!) { addMessage(ticketId: $id, body: "b") { errors { code } } }', {"id": MISSING}),
     "addInternalNote": (
-        "mutation($id: ID!) { addInternalNote(ticketId: $id, body: \"b\") { errors { code } } }",
+        'mutation($id: ID!) { addInternalNote(ticketId: $id, body: "b") { errors { code } } }',
         {"id": MISSING},
     ),
     "requestEscalation": (
-        "mutation($id: ID!) { requestEscalation(ticketId: $id, reason: \"r\", targetPriority: HIGH) "
+        'mutation($id: ID!) { requestEscalation(ticketId: $id, reason: "r", targetPriority: HIGH) '
         "{ errors { code } } }",
         {"id": MISSING},
     ),

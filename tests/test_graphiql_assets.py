@@ -238,9 +238,7 @@ def test_pins_name_npm_tarballs() -> None:
     assert all(p.integrity.startswith("sha512-") for p in graphiql.PACKAGES)
 
 
-async def test_app_serves_the_local_page_and_assets(
-    fake_cache: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def test_app_serves_the_local_page_and_assets(fake_cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TICKETDESK_GRAPHIQL_ASSETS", str(fake_cache))
     settings = Settings(database_url="sqlite://:memory:", env="development", _env_file=None)
     app = create_app(settings)

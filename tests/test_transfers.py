@@ -17,8 +17,11 @@ def transfer(**overrides: Any) -> dict[str, Any]:
         "summaryOfIssue": "Customer reports the account was hacked",
         "conversationHistory": [
             {"role": "CUSTOMER", "content": "My account was hacked!", "timestamp": "2026-11-28T09:00:00+00:00"},
-            {"role": "AI", "content": "I understand this is critical. Let me escalate.",
-             "timestamp": "2026-11-28T09:00:05+00:00"},
+            {
+                "role": "AI",
+                "content": "I understand this is critical. Let me escalate.",
+                "timestamp": "2026-11-28T09:00:05+00:00",
+            },
         ],
         "suggestedResolution": "Freeze the card and verify identity",
         "customerContext": {"accountStatus": "active", "recentTransactions": 12, "accountAge": "3 years"},
@@ -101,7 +104,9 @@ async def test_ai_transfer_service_names_customer(service: Caller, customer: Cal
         ({"conversationHistory": [{"role": "CUSTOMER", "content": "x" * 10_001}]}, ["conversationHistory.0.content"]),
     ],
 )
-async def test_ai_transfer_bad_input_is_validation(customer: Caller, overrides: dict[str, Any], field: list[str]) -> None:
+async def test_ai_transfer_bad_input_is_validation(
+    customer: Caller, overrides: dict[str, Any], field: list[str]
+) -> None:
     data = await customer.data(AI_TRANSFER, {"input": transfer(**overrides)})
     assert [(e["code"], e["field"]) for e in data["createFromAITransfer"]["errors"]] == [("VALIDATION", field)]
 

@@ -47,9 +47,7 @@ async def test_change_status_staff_follows_table(customer: Caller, agent: Caller
 
 
 @pytest.mark.parametrize(("start", "target"), PAIRS)
-async def test_change_status_customer_follows_table(
-    customer: Caller, agent: Caller, start: str, target: str
-) -> None:
+async def test_change_status_customer_follows_table(customer: Caller, agent: Caller, start: str, target: str) -> None:
     ticket = await create(customer)
     await walk(agent, ticket["id"], *PATH[start])
     payload = await set_status(customer, ticket["id"], target)

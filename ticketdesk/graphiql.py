@@ -15,6 +15,11 @@ Environment:
 Cached assets always win. Missing assets never break the page: it falls back to the unpkg URLs (with
 strawberry's SRI hashes), which may still work. Unless TICKETDESK_GRAPHIQL_CDN=1 says that is intended, the
 app logs a warning naming `ticketdesk fetch-graphiql` and the page's "Loading..." placeholder says the same.
+
+Subscriptions need nothing extra: strawberry's page gives `GraphiQL.createFetcher` a `subscriptionUrl` (ws://
+the same host/graphql), and graphiql's UMD build bundles graphql-ws, whose client it creates afresh for each
+run with the Headers tab's JSON as the `connection_init` payload: where ticketdesk's WebSocket auth looks.
+tests/test_graphiql_browser.py runs a subscription through the page to keep it that way.
 """
 
 from __future__ import annotations

@@ -119,9 +119,7 @@ def test_analyze_table_is_large_enough() -> None:
         ("How do I set up direct deposit?", ()),
     ],
 )
-def test_analyze_reports_canonical_keywords_in_first_match_order(
-    text: str, keywords: tuple[str, ...]
-) -> None:
+def test_analyze_reports_canonical_keywords_in_first_match_order(text: str, keywords: tuple[str, ...]) -> None:
     assert analyze([text]).matched_keywords == keywords
 
 

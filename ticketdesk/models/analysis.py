@@ -11,7 +11,7 @@ from dataclasses import dataclass
 __all__ = ["DEFAULT_PRIORITY", "Analysis", "Category", "Priority", "analyze"]
 
 
-class Category(str, enum.Enum):  # noqa: UP042 - the contract: plain str enums, value == name
+class Category(str, enum.Enum):
     """What a ticket is about; the project's single definition (store, GraphQL and analysis share it)."""
 
     APP_ERROR = "APP_ERROR"
@@ -23,7 +23,7 @@ class Category(str, enum.Enum):  # noqa: UP042 - the contract: plain str enums, 
     OTHER = "OTHER"
 
 
-class Priority(str, enum.Enum):  # noqa: UP042 - see Category
+class Priority(str, enum.Enum):
     """How fast a ticket needs a human; compare with `rank`, never with the string values."""
 
     LOW = "LOW"

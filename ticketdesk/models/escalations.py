@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
+from uuid import UUID
 
 from tortoise import fields
 from tortoise.models import Model
@@ -28,12 +29,13 @@ class EscalationRequest(Model):
     decided_by: fields.ForeignKeyNullableRelation[Principal] = fields.ForeignKeyField(
         "models.Principal", related_name="decided_escalations", null=True, on_delete=fields.SET_NULL
     )
-    decision_note = fields.TextField(null=True)
+    # Tortoise 1.1.9 types nullable TextFields as non-null; the cast only restores `| None` for mypy.
+    decision_note = cast("fields.Field[str | None]", fields.TextField(null=True))
     created_at = fields.DatetimeField(auto_now_add=True)
     decided_at = fields.DatetimeField(null=True)
 
-    ticket_id: object
-    decided_by_id: object
+    ticket_id: UUID
+    decided_by_id: UUID | None
 
     class Meta:
         table = "escalation_requests"

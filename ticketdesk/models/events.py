@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 from uuid import UUID
 
 from tortoise import fields
@@ -36,10 +36,11 @@ class TicketEvent(Model):
         "models.Ticket", related_name="events", on_delete=fields.CASCADE
     )
     actor_id = fields.UUIDField(null=True)
-    actor_role = fields.CharEnumField(Role, max_length=16, null=True)
+    # Tortoise 1.1.9 types nullable CharEnumFields as non-null; the casts only restore `| None` for mypy.
+    actor_role = cast("fields.Field[Role | None]", fields.CharEnumField(Role, max_length=16, null=True))
     occurred_at = fields.DatetimeField()
-    from_status = fields.CharEnumField(Status, max_length=16, null=True)
-    to_status = fields.CharEnumField(Status, max_length=16, null=True)
+    from_status = cast("fields.Field[Status | None]", fields.CharEnumField(Status, max_length=16, null=True))
+    to_status = cast("fields.Field[Status | None]", fields.CharEnumField(Status, max_length=16, null=True))
     message: fields.ForeignKeyNullableRelation[Message] = fields.ForeignKeyField(
         "models.Message", related_name="events", null=True, on_delete=fields.CASCADE
     )
@@ -49,12 +50,13 @@ class TicketEvent(Model):
     assignee: fields.ForeignKeyNullableRelation[Principal] = fields.ForeignKeyField(
         "models.Principal", related_name="assignment_events", null=True, on_delete=fields.SET_NULL
     )
-    changes = fields.JSONField(null=True)
+    # UPDATED: {field: {"from": before, "to": after}}; null for other events.
+    changes: fields.JSONField[dict[str, Any] | None] = fields.JSONField(null=True)
 
-    ticket_id: object
-    message_id: object
-    escalation_id: object
-    assignee_id: object
+    ticket_id: UUID
+    message_id: UUID | None
+    escalation_id: UUID | None
+    assignee_id: UUID | None
 
     class Meta:
         table = "ticket_events"

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
+from uuid import UUID
 
 from tortoise import fields
 from tortoise.models import Model
@@ -19,10 +20,11 @@ class Feedback(Model):
         "models.Ticket", related_name="feedback", on_delete=fields.CASCADE
     )
     rating = fields.SmallIntField()
-    comment = fields.TextField(null=True)
+    # Tortoise 1.1.9 types nullable TextFields as non-null; the cast only restores `| None` for mypy.
+    comment = cast("fields.Field[str | None]", fields.TextField(null=True))
     created_at = fields.DatetimeField(auto_now_add=True)
 
-    ticket_id: object
+    ticket_id: UUID
 
     class Meta:
         table = "feedback"

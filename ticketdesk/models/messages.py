@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
+from uuid import UUID
 
 from tortoise import fields
 from tortoise.models import Model
@@ -31,7 +32,7 @@ class Message(Model):
     # Keeps the order of lines stored in one transaction (an AI conversation) stable.
     position = fields.IntField(default=0)
 
-    ticket_id: object
+    ticket_id: UUID
 
     class Meta:
         table = "messages"
@@ -54,8 +55,8 @@ class Attachment(Model):
     size = fields.BigIntField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
 
-    ticket_id: object
-    message_id: object
+    ticket_id: UUID
+    message_id: UUID | None
 
     class Meta:
         table = "attachments"

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
 
 from tortoise import fields
 from tortoise.expressions import F
@@ -61,14 +62,15 @@ class Ticket(Model):
     assignee: fields.ForeignKeyNullableRelation[Principal] = fields.ForeignKeyField(
         "models.Principal", related_name="assigned_tickets", null=True, on_delete=fields.SET_NULL
     )
-    error_details = fields.JSONField(null=True)
+    # Whatever JSON value the client sent (createTicket's `errorDetails`), or None.
+    error_details: fields.JSONField[Any] = fields.JSONField(null=True)
     idempotency_key = fields.CharField(max_length=255, null=True)
     created_at = fields.DatetimeField(auto_now_add=True, db_index=True)
     updated_at = fields.DatetimeField(auto_now=True, db_index=True)
     resolved_at = fields.DatetimeField(null=True)
 
-    customer_id: object
-    assignee_id: object
+    customer_id: UUID
+    assignee_id: UUID | None
 
     class Meta:
         table = "tickets"

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
+from uuid import UUID
 
 from tortoise import fields
 from tortoise.models import Model
@@ -24,12 +25,14 @@ class AITransfer(Model):
     )
     conversation_id = fields.CharField(max_length=255)
     summary_of_issue = fields.TextField()
-    suggested_resolution = fields.TextField(null=True)
-    customer_context = fields.JSONField(null=True)
-    conversation_history = fields.JSONField()
+    # Tortoise 1.1.9 types nullable TextFields as non-null; the cast only restores `| None` for mypy.
+    suggested_resolution = cast("fields.Field[str | None]", fields.TextField(null=True))
+    customer_context: fields.JSONField[dict[str, Any] | None] = fields.JSONField(null=True)
+    # One {"role", "content", "timestamp"} object per line; timestamp is ISO 8601 or null.
+    conversation_history: fields.JSONField[list[dict[str, str | None]]] = fields.JSONField()
     created_at = fields.DatetimeField(auto_now_add=True)
 
-    ticket_id: object
+    ticket_id: UUID
 
     class Meta:
         table = "ai_transfers"

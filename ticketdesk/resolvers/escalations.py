@@ -64,9 +64,7 @@ async def decide_escalation(
             changes.append(
                 Change(
                     EventType.UPDATED,
-                    changes={
-                        "priority": {"from": ticket.priority.value, "to": escalation.target_priority.value}
-                    },
+                    changes={"priority": {"from": ticket.priority.value, "to": escalation.target_priority.value}},
                 )
             )
             ticket.priority = escalation.target_priority

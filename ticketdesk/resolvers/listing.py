@@ -151,12 +151,14 @@ def _decode(cursor: str, order: OrderField, name: str) -> tuple[Any, int]:
 def _beyond(order: OrderField, descending: bool, value: Any, number: int) -> Q:
     """Rows strictly after (value, number) in the given direction."""
     op = "lt" if descending else "gt"
+    # Any, as Q's filter keywords are: mypy checks a `**` dict against Q's `join_type: str` keyword too.
+    number_beyond: dict[str, Any] = {f"number__{op}": number}
     if order is OrderField.PRIORITY:
         beyond = [p for p in Priority if (p.rank < value if descending else p.rank > value)]
         same = [p for p in Priority if p.rank == value]
-        return Q(priority__in=beyond) | Q(priority__in=same, **{f"number__{op}": number})
+        return Q(priority__in=beyond) | Q(priority__in=same, **number_beyond)
     if order is OrderField.NUMBER:
-        return Q(**{f"number__{op}": number})
+        return Q(**number_beyond)
     return Q(**{f"{order.value}__{op}": value}) | Q(**{order.value: value, f"number__{op}": number})
 
 
@@ -178,9 +180,7 @@ def _check(page: PageRequest, max_size: int) -> None:
             raise BadUserInput("`offset` goes with `first` only, not with cursors.")
 
 
-async def list_tickets(
-    viewer: Viewer, where: TicketQuery | None, page: PageRequest, max_size: int
-) -> Page:
+async def list_tickets(viewer: Viewer, where: TicketQuery | None, page: PageRequest, max_size: int) -> Page:
     """One page of the tickets the viewer may see."""
     _check(page, max_size)
     base = visible_tickets(viewer, where)
@@ -213,10 +213,15 @@ async def list_tickets(
     )
 
 
-async def count_tickets(viewer: Viewer, where: TicketQuery | None) -> tuple[int, dict[Status, int], dict[Priority, int]]:
+async def count_tickets(
+    viewer: Viewer, where: TicketQuery | None
+) -> tuple[int, dict[Status, int], dict[Priority, int]]:
     """Total, per-status and per-priority counts of the tickets the viewer may see."""
     query = visible_tickets(viewer, where)
-    by_status = {Status(row["status"]): row["n"] for row in await query.annotate(n=Count("id")).group_by("status").values("status", "n")}
+    by_status = {
+        Status(row["status"]): row["n"]
+        for row in await query.annotate(n=Count("id")).group_by("status").values("status", "n")
+    }
     by_priority = {
         Priority(row["priority"]): row["n"]
         for row in await query.annotate(n=Count("id")).group_by("priority").values("priority", "n")

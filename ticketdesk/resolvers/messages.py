@@ -48,9 +48,7 @@ async def add_message(
     return message, ticket
 
 
-async def add_internal_note(
-    context: Context, viewer: Viewer, ticket_ref: str, body: str
-) -> tuple[Message, Ticket]:
+async def add_internal_note(context: Context, viewer: Viewer, ticket_ref: str, body: str) -> tuple[Message, Ticket]:
     """addInternalNote: a note only agents and admins ever see."""
     text = clean_text(body, "body")
     async with write(context, viewer) as unit:

@@ -23,22 +23,16 @@ async def customer_for(viewer: Viewer, customer_id: uuid.UUID | None) -> uuid.UU
     """Whose ticket the viewer is creating: themself for a customer, the named customer for others."""
     if viewer.role is Role.CUSTOMER:
         if customer_id is not None and customer_id != viewer.id:
-            raise UserError(
-                UserErrorCode.FORBIDDEN, "Customers create tickets only for themselves.", ["customerId"]
-            )
+            raise UserError(UserErrorCode.FORBIDDEN, "Customers create tickets only for themselves.", ["customerId"])
         return viewer.id
     if customer_id is None:
-        raise UserError(
-            UserErrorCode.VALIDATION, "Name the customer this ticket is for (customerId).", ["customerId"]
-        )
+        raise UserError(UserErrorCode.VALIDATION, "Name the customer this ticket is for (customerId).", ["customerId"])
     existing = await Principal.filter(id=customer_id).first()
     if existing is None:
         # A service may hand over a customer who has never called the API themself.
         await Principal.bulk_create([Principal(id=customer_id, role=Role.CUSTOMER)], ignore_conflicts=True)
     elif existing.role is not Role.CUSTOMER:
-        raise UserError(
-            UserErrorCode.VALIDATION, "customerId names a staff member, not a customer.", ["customerId"]
-        )
+        raise UserError(UserErrorCode.VALIDATION, "customerId names a staff member, not a customer.", ["customerId"])
     return customer_id
 
 

@@ -206,9 +206,7 @@ def _plain(value: object) -> object:
     return value.value if isinstance(value, Category | Priority) else value
 
 
-async def change_status(
-    context: Context, viewer: Viewer, ticket_ref: str, to: Status, note: str | None
-) -> Ticket:
+async def change_status(context: Context, viewer: Viewer, ticket_ref: str, to: Status, note: str | None) -> Ticket:
     """changeTicketStatus: one step of the workflow, with an optional internal note."""
     body = clean_optional_text(note, "note")
     if body is not None and not viewer.is_staff:
@@ -229,9 +227,7 @@ async def change_status(
     return ticket
 
 
-async def assign_ticket(
-    context: Context, viewer: Viewer, ticket_ref: str, agent_id: uuid.UUID | None
-) -> Ticket:
+async def assign_ticket(context: Context, viewer: Viewer, ticket_ref: str, agent_id: uuid.UUID | None) -> Ticket:
     """assignTicket: give the ticket to an agent or admin, or (None) take it back."""
     agent = await agent_for(agent_id) if agent_id is not None else None
     async with write(context, viewer) as unit:

@@ -136,9 +136,7 @@ class Mutation:
         self, info: Info, ticket_id: strawberry.ID, reason: str, target_priority: Priority
     ) -> EscalationPayload:
         viewer = info.context.require(*CUSTOMER_OR_STAFF)
-        result = await refused(
-            escalations.request_escalation(info.context, viewer, ticket_id, reason, target_priority)
-        )
+        result = await refused(escalations.request_escalation(info.context, viewer, ticket_id, reason, target_priority))
         if isinstance(result, list):
             return EscalationPayload(errors=result)
         escalation, ticket = result

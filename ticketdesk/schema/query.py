@@ -6,16 +6,14 @@ from typing import Annotated
 
 import strawberry
 
-from ticketdesk.auth import STAFF
+from ticketdesk.auth import STAFF, owns
+from ticketdesk.context import Info
 from ticketdesk.models import Principal
-from ticketdesk.models.enums import Priority, Role, Status
+from ticketdesk.models import Ticket as TicketRow
+from ticketdesk.models.enums import Category, Priority, Role, Status
 from ticketdesk.resolvers import listing
 from ticketdesk.resolvers.transfers import Line, analyze_lines
 from ticketdesk.resolvers.unit import parse_ticket_ref
-from ticketdesk.auth import owns
-from ticketdesk.context import Info
-from ticketdesk.models import Ticket as TicketRow
-from ticketdesk.models.enums import Category
 from ticketdesk.schema.enums import OrderDirection
 from ticketdesk.schema.inputs import ConversationMessageInput, TicketFilter, TicketOrder
 from ticketdesk.schema.types import Agent, PageInfo, Ticket, Viewer
