@@ -3,15 +3,21 @@
 Environment:
     TICKETDESK_TEST_DATABASE_URL   run the whole suite on this store (postgres://...); default: SQLite files
     TICKETDESK_TEST_POSTGRES_URL   a PostgreSQL database for the tests that only PostgreSQL can prove
-                                   (concurrency, trigram search); those tests skip without it
+                                   (concurrency, trigram search, several processes); those tests skip without it
+    TICKETDESK_TEST_BROADCAST_URL  the broker of every test app (redis://...); default memory://
+    TICKETDESK_TEST_REDIS_URL      a Redis for the tests that need one (several processes); they skip without it
 The databases named here are wiped by the tests.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
+import shutil
+import socket
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,8 +25,11 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
+import uvicorn
 from asgi_lifespan import LifespanManager
+from starlette.applications import Starlette
 
+from tests.redisserver import RedisServer
 from ticketdesk.app import create_app
 from ticketdesk.auth import mint_token
 from ticketdesk.models.enums import Role
@@ -61,9 +70,45 @@ async def postgres_url() -> str:
     return POSTGRES_URL
 
 
+REDIS_URL = os.environ.get("TICKETDESK_TEST_REDIS_URL") or (
+    os.environ.get("TICKETDESK_TEST_BROADCAST_URL", "")
+    if os.environ.get("TICKETDESK_TEST_BROADCAST_URL", "").startswith("redis")
+    else ""
+)
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """The shared Redis, for the tests that need a real broker; skips without one."""
+    if not REDIS_URL:
+        pytest.skip("set TICKETDESK_TEST_REDIS_URL=redis://... to run the tests that need Redis")
+    return REDIS_URL
+
+
+@pytest.fixture
+def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
+    """A private redis-server on a free port, which the test may kill and restart."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.skip("redis-server not installed: these tests start and kill their own Redis servers")
+    server = RedisServer(binary, tmp_path)
+    server.start()
+    try:
+        yield server
+    finally:
+        if server.process is not None:
+            server.thaw()
+        server.stop()
+
+
 def make_settings(database_url: str, **overrides: Any) -> Settings:
-    """Test settings: development behaviour, no .env file."""
-    values: dict[str, Any] = {"database_url": database_url, "env": "test", "_env_file": None}
+    """Test settings: development behaviour, no .env file, the broker CI names (memory:// by default)."""
+    values: dict[str, Any] = {
+        "database_url": database_url,
+        "broadcast_url": os.environ.get("TICKETDESK_TEST_BROADCAST_URL") or "memory://",
+        "env": "test",
+        "_env_file": None,
+    }
     values.update(overrides)
     return Settings(**values)
 
@@ -85,7 +130,9 @@ class Caller:
     async def post(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
         """POST a GraphQL operation and return the decoded response body."""
         headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
-        response = await self.http.post("/graphql", json={"query": query, "variables": variables or {}}, headers=headers)
+        response = await self.http.post(
+            "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
+        )
         assert response.status_code == 200, response.text
         body: dict[str, Any] = response.json()
         return body
@@ -101,9 +148,10 @@ class Caller:
 class Clients:
     """Makes callers of every role against one running app."""
 
-    def __init__(self, http: httpx.AsyncClient, settings: Settings) -> None:
+    def __init__(self, http: httpx.AsyncClient, settings: Settings, app: Starlette) -> None:
         self.http = http
         self.settings = settings
+        self.app = app
 
     def as_role(self, role: Role, *, name: str | None = None, email: str | None = None) -> Caller:
         """A caller with a fresh identity in `role`."""
@@ -116,13 +164,58 @@ class Clients:
         return Caller(self.http, uuid.uuid4(), None, token)
 
 
-@pytest.fixture
-async def app_clients(settings: Settings) -> AsyncIterator[Clients]:
+@asynccontextmanager
+async def running_app(settings: Settings) -> AsyncIterator[Clients]:
+    """The app with its lifespan running, called over HTTP in this process (no sockets)."""
     app = create_app(settings)
     async with LifespanManager(app) as manager:
         transport = httpx.ASGITransport(app=manager.app)
         async with httpx.AsyncClient(transport=transport, base_url="http://ticketdesk.test") as http:
-            yield Clients(http, settings)
+            yield Clients(http, settings, app)
+
+
+class _QuietServer(uvicorn.Server):
+    # pytest owns the process's signals; a test stops the server through `should_exit`.
+    @contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+@asynccontextmanager
+async def served_app(settings: Settings, *, send_buffer: int | None = None) -> AsyncIterator[Clients]:
+    """The app under a real uvicorn in this event loop, on a free port: real HTTP and real WebSocket.
+
+    `send_buffer` caps the kernel's send buffer of every accepted connection (they inherit it from the
+    listening socket), so a client that stops reading blocks the server's sends after little data.
+    """
+    app = create_app(settings)
+    listener = socket.socket()
+    # Accepted sockets inherit this; without it Nagle and delayed ACKs add 40 ms to every request.
+    listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    if send_buffer is not None:
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, send_buffer)
+    listener.bind(("127.0.0.1", 0))
+    port = int(listener.getsockname()[1])
+    server = _QuietServer(uvicorn.Config(app, log_level="warning", lifespan="on"))
+    task = asyncio.create_task(server.serve(sockets=[listener]))
+    try:
+        while not server.started:
+            if task.done():
+                task.result()
+                raise RuntimeError("uvicorn stopped before it started")
+            await asyncio.sleep(0.01)
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
+            yield Clients(http, settings, app)
+    finally:
+        server.should_exit = True
+        await task
+        listener.close()
+
+
+@pytest.fixture
+async def app_clients(settings: Settings) -> AsyncIterator[Clients]:
+    async with running_app(settings) as clients:
+        yield clients
 
 
 @pytest.fixture

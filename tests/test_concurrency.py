@@ -6,27 +6,20 @@ import asyncio
 from collections.abc import AsyncIterator
 
 import asyncpg
-import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 
-from ticketdesk.app import create_app
-from ticketdesk.models.enums import Role
-from tests.conftest import Clients, make_settings
+from tests.conftest import Clients, make_settings, running_app
 from tests.helpers import create
 from tests.operations import ADD_MESSAGE, AI_TRANSFER, CREATE_TICKET, ticket_input
+from ticketdesk.models.enums import Role
 
 pytestmark = pytest.mark.postgres
 
 
 @pytest.fixture
 async def pg_clients(postgres_url: str) -> AsyncIterator[Clients]:
-    settings = make_settings(postgres_url)
-    app = create_app(settings)
-    async with LifespanManager(app) as manager:
-        transport = httpx.ASGITransport(app=manager.app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://ticketdesk.test") as http:
-            yield Clients(http, settings)
+    async with running_app(make_settings(postgres_url)) as clients:
+        yield clients
 
 
 async def _scalar(url: str, sql: str) -> object:
@@ -110,4 +103,9 @@ async def test_search_uses_trigram_indexes(pg_clients: Clients, postgres_url: st
     finally:
         await conn.close()
     assert "trgm_tickets_subject" in plan
-    assert indexes == {"trgm_tickets_reference", "trgm_tickets_subject", "trgm_tickets_description", "trgm_messages_body"}
+    assert indexes == {
+        "trgm_tickets_reference",
+        "trgm_tickets_subject",
+        "trgm_tickets_description",
+        "trgm_messages_body",
+    }

@@ -1,4 +1,5 @@
-"""GraphiQL in a real browser: a uvicorn server, its assets served locally, one query run through the UI.
+"""GraphiQL in a real browser: a uvicorn server, its assets served locally, a query and a subscription run
+through the UI (the subscription authenticated by the Headers tab, fed by a change made over HTTP meanwhile).
 
 Needs Debian's chromium, node and playwright-core (`apt-get install -y chromium && npm ci --prefix
 tests/browser`), and the registry once to fill the asset cache (then it is reused).
@@ -17,6 +18,7 @@ import urllib.request
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -106,24 +108,107 @@ def server(tmp_path: Path, assets: Path) -> Iterator[str]:
             process.wait()
 
 
-def test_graphiql_runs_a_query_with_local_assets_only(node: str, server: str, tmp_path: Path) -> None:
-    viewer = uuid.uuid4()
-    token = mint_token(Settings(), Role.CUSTOMER, viewer)
-    screenshot = tmp_path / "graphiql.png"
-    run = subprocess.run(
-        [node, str(BROWSER_DIR / "graphiql_check.mjs"), f"{server}/graphql", str(screenshot)],
-        env={**os.environ, "GRAPHIQL_TOKEN": token, "GRAPHIQL_QUERY": "{ viewer { id role } }"},
-        capture_output=True,
-        text=True,
-        timeout=120,
+def _graphql(base: str, token: str, query: str) -> dict[str, Any]:
+    """POST one operation with a bearer token; returns `data`, failing on any error."""
+    request = urllib.request.Request(
+        f"{base}/graphql",
+        data=json.dumps({"query": query}).encode(),
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
     )
-    assert run.returncode == 0, run.stderr
-    report = json.loads(run.stdout.strip().splitlines()[-1])
-    assert "error" not in report, f"{report['error']}\n(screenshot: {screenshot})"
+    with urllib.request.urlopen(request, timeout=10) as response:
+        body = json.load(response)
+    assert "errors" not in body, body
+    data: dict[str, Any] = body["data"]
+    return data
+
+
+def _await_subscriber(base: str, browser: subprocess.Popen[str], timeout: float) -> bool:
+    """Wait until the server feeds a subscription (`/readyz` counts them), or the browser script ends."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and browser.poll() is None:
+        with urllib.request.urlopen(f"{base}/readyz", timeout=2) as response:
+            if json.load(response)["subscriptions"] > 0:
+                return True
+        time.sleep(0.1)
+    return False
+
+
+def test_graphiql_runs_a_query_and_a_subscription_with_local_assets_only(
+    node: str, server: str, tmp_path: Path
+) -> None:
+    settings = Settings()
+    viewer = uuid.uuid4()
+    token = mint_token(settings, Role.CUSTOMER, viewer)
+    agent = mint_token(settings, Role.AGENT, uuid.uuid4())
+    created = _graphql(
+        server,
+        token,
+        'mutation { createTicket(input: {subject: "Card blocked", description: "It is declined everywhere", '
+        "category: BANKING_ISSUE}) { ticket { id reference } errors { code message } } }",
+    )["createTicket"]
+    assert created["errors"] == []
+    ticket = created["ticket"]
+
+    screenshot = tmp_path / "graphiql.png"
+    subscription = "subscription { ticketStatusChanged { type toStatus ticket { reference status } } }"
+    browser = subprocess.Popen(
+        [node, str(BROWSER_DIR / "graphiql_check.mjs"), f"{server}/graphql", str(screenshot)],
+        env={
+            **os.environ,
+            "GRAPHIQL_TOKEN": token,
+            "GRAPHIQL_QUERY": "{ viewer { id role } }",
+            "GRAPHIQL_SUBSCRIPTION": subscription,
+            "GRAPHIQL_EXPECT": "IN_PROGRESS",
+        },
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        # "Another tab": once the page's subscription is live on the server, an agent moves the ticket on.
+        subscribed = _await_subscriber(server, browser, timeout=60)
+        if subscribed:
+            changed = _graphql(
+                server,
+                agent,
+                f'mutation {{ changeTicketStatus(id: "{ticket["id"]}", status: IN_PROGRESS) '
+                "{ ticket { status } errors { code message } } }",
+            )["changeTicketStatus"]
+            assert changed == {"ticket": {"status": "IN_PROGRESS"}, "errors": []}
+        stdout, stderr = browser.communicate(timeout=90)
+    finally:
+        if browser.poll() is None:
+            browser.kill()
+            browser.communicate()
+    assert browser.returncode == 0, stderr
+    report = json.loads(stdout.strip().splitlines()[-1])
+    # A socket refused at connection_init (4403) is retried for ~40 s by graphql-ws, the pane staying empty.
+    failed = f"{report.get('error')}\n(result pane: {report.get('event')!r}; screenshot: {screenshot})"
+    assert subscribed, f"the page's subscription never reached the server: {report['sockets']}\n{failed}"
+    assert "error" not in report, failed
 
     assert report["query"] == "{ viewer { id role } }"
     assert json.loads(report["headers"]) == {"Authorization": f"Bearer {token}"}
     assert json.loads(report["result"]) == {"data": {"viewer": {"id": str(viewer), "role": "CUSTOMER"}}}
+
+    # The event reached the result pane while the subscription was still running.
+    assert report["subscription"] == subscription
+    assert json.loads(report["event"]) == {
+        "data": {
+            "ticketStatusChanged": {
+                "type": "STATUS_CHANGED",
+                "toStatus": "IN_PROGRESS",
+                "ticket": {"reference": ticket["reference"], "status": "IN_PROGRESS"},
+            }
+        }
+    }
+    assert report["runButton"].startswith("Stop"), report["runButton"]
+    # It came over one graphql-transport-ws socket whose connection_init carried the Headers tab's JSON.
+    [socket] = report["sockets"]
+    assert socket["url"] == f"ws://{urlsplit(server).netloc}/graphql"
+    assert socket["connectionInit"] == {"Authorization": f"Bearer {token}"}
+    assert socket["sent"][:2] == ["connection_init", "subscribe"]
+    assert socket["received"][0] == "connection_ack" and "next" in socket["received"], socket
 
     # Every request stayed on the server, and the page's scripts and styles came from our asset route.
     assert report["offHost"] == []

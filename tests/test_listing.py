@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -180,7 +181,12 @@ async def test_ticket_counts_by_status_and_priority(customer: Caller, agent: Cal
         "CLOSED": 0,
         "REOPENED": 0,
     }
-    assert {r["priority"]: r["count"] for r in counts["byPriority"]} == {"LOW": 0, "MEDIUM": 2, "HIGH": 0, "CRITICAL": 1}
+    assert {r["priority"]: r["count"] for r in counts["byPriority"]} == {
+        "LOW": 0,
+        "MEDIUM": 2,
+        "HIGH": 0,
+        "CRITICAL": 1,
+    }
     filtered = await agent.data("{ ticketCounts(filter: {status: [OPEN]}) { total } }")
     assert filtered["ticketCounts"]["total"] == 2
 
@@ -197,7 +203,10 @@ class _Counter(logging.Handler):
         self.count = 0
 
     def emit(self, record: logging.LogRecord) -> None:
-        self.count += 1
+        # The event hub reads the log in its own tasks, in the background: not the request's cost.
+        task = asyncio.current_task()
+        if task is None or not task.get_name().startswith("ticketdesk-hub"):
+            self.count += 1
 
 
 async def _statements(caller: Caller, first: int) -> int:

@@ -2,56 +2,29 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import os
-import socket
+import signal
 import subprocess
 import sys
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 import pytest
+from websockets.asyncio.client import connect as ws_connect
+from websockets.exceptions import ConnectionClosed
+from websockets.typing import Subprotocol
 
+from tests.conftest import make_settings
+from tests.servers import running_server
 from ticketdesk.auth import mint_token
 from ticketdesk.models.enums import Role
-from tests.conftest import make_settings
 
 PRODUCTION_SECRET = "a-production-secret-of-at-least-32-bytes!"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@contextmanager
-def running_server(env: dict[str, str]) -> Iterator[str]:
-    """Start `uvicorn ticketdesk.app:app` in its own process and yield its base URL."""
-    port = _free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "ticketdesk.app:app", "--port", str(port), "--log-level", "warning"],
-        env={**os.environ, **env},
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"server did not start (exit code {process.poll()})")
-            time.sleep(0.1)
-        yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 @pytest.fixture
@@ -61,8 +34,8 @@ def server(database_url: str) -> Iterator[str]:
         "TICKETDESK_CORS_ORIGINS": "https://admin.bank.example",
         "TICKETDESK_ENV": "development",
     }
-    with running_server(env) as base:
-        yield base
+    with running_server(env) as process:
+        yield process.url
 
 
 def test_server_health_and_readiness(server: str) -> None:
@@ -92,7 +65,7 @@ def test_server_refuses_mutations_over_get(server: str, database_url: str) -> No
     token = mint_token(make_settings(database_url), Role.AGENT, uuid.uuid4())
     response = httpx.get(
         f"{server}/graphql",
-        params={"query": "mutation { addInternalNote(ticketId: \"TCK-000001\", body: \"x\") { errors { code } } }"},
+        params={"query": 'mutation { addInternalNote(ticketId: "TCK-000001", body: "x") { errors { code } } }'},
         headers={"Authorization": f"Bearer {token}"},
     )
     assert response.status_code == 400
@@ -100,7 +73,10 @@ def test_server_refuses_mutations_over_get(server: str, database_url: str) -> No
 
 
 def test_server_cors_allows_listed_origin_only(server: str) -> None:
-    preflight = {"Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "authorization,content-type"}
+    preflight = {
+        "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "authorization,content-type",
+    }
     allowed = httpx.options(f"{server}/graphql", headers={"Origin": "https://admin.bank.example", **preflight})
     denied = httpx.options(f"{server}/graphql", headers={"Origin": "https://evil.example", **preflight})
     assert allowed.headers["access-control-allow-origin"] == "https://admin.bank.example"
@@ -114,8 +90,13 @@ def test_server_serves_graphiql_in_development(server: str) -> None:
 
 
 def test_server_production_turns_off_graphiql_and_introspection(database_url: str) -> None:
-    env = {"TICKETDESK_DATABASE_URL": database_url, "TICKETDESK_ENV": "production", "TICKETDESK_JWT_SECRET": PRODUCTION_SECRET}
-    with running_server(env) as base:
+    env = {
+        "TICKETDESK_DATABASE_URL": database_url,
+        "TICKETDESK_ENV": "production",
+        "TICKETDESK_JWT_SECRET": PRODUCTION_SECRET,
+    }
+    with running_server(env) as process:
+        base = process.url
         page = httpx.get(f"{base}/graphql", headers={"Accept": "text/html"})
         assert page.status_code != 200 or "graphiql" not in page.text.lower()
         body = httpx.post(f"{base}/graphql", json={"query": "{ __schema { types { name } } }"}).json()
@@ -172,3 +153,46 @@ def test_cli_token_is_accepted_by_the_api(server: str, tmp_path: Path) -> None:
         f"{server}/graphql", json={"query": "{ viewer { id role name } }"}, headers={"Authorization": f"Bearer {token}"}
     ).json()
     assert body["data"]["viewer"] == {"id": subject, "role": "ADMIN", "name": "Ada"}
+
+
+async def test_sigterm_closes_subscriptions_with_1012_and_exits_within_seconds(tmp_path: Path) -> None:
+    env = {"TICKETDESK_DATABASE_URL": f"sqlite://{tmp_path / 'ticketdesk.db'}", "TICKETDESK_GRAPHIQL": "false"}
+    with running_server(env, serve=True) as server:
+        token = mint_token(make_settings("sqlite://unused"), Role.AGENT, uuid.uuid4())
+        async with ws_connect(server.ws_url, subprotocols=[Subprotocol("graphql-transport-ws")]) as ws:
+            await ws.send(json.dumps({"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"}}))
+            assert json.loads(await ws.recv())["type"] == "connection_ack"
+            await ws.send(
+                json.dumps(
+                    {"id": "1", "type": "subscribe", "payload": {"query": "subscription { ticketEvents { type } }"}}
+                )
+            )
+            async with httpx.AsyncClient() as http:
+                while (await http.get(f"{server.url}/readyz")).json()["subscriptions"] == 0:
+                    await asyncio.sleep(0.02)
+            started = time.monotonic()
+            server.process.send_signal(signal.SIGTERM)
+            messages = []
+            with pytest.raises(ConnectionClosed) as closed:
+                while True:
+                    messages.append(json.loads(await asyncio.wait_for(ws.recv(), 10)))
+            exit_code = await asyncio.to_thread(server.process.wait, 10)
+            elapsed = time.monotonic() - started
+    # 1012 "service restart" and no `complete`: graphql-ws clients reconnect and resume with `since`,
+    # where a `complete` would tell them the subscription is over for good.
+    assert messages == []
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 1012
+    # uvicorn re-raises the SIGTERM after its graceful shutdown, so the exit status names the signal.
+    assert exit_code in (0, -signal.SIGTERM)
+    assert elapsed < 5, elapsed
+
+
+def test_subscription_over_http_is_refused_with_a_pointer_to_websocket(server: str, database_url: str) -> None:
+    token = mint_token(make_settings(database_url), Role.AGENT, uuid.uuid4())
+    response = httpx.post(
+        f"{server}/graphql",
+        json={"query": "subscription { ticketEvents { type } }"},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert response.status_code == 400
+    assert "Subscriptions run over WebSocket" in response.text

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
+from cross_web import HTTPException
+from graphql import GraphQLError, OperationType, get_operation_ast, parse
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
@@ -15,6 +18,9 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.http import GraphQLRequestData
+from strawberry.types import ExecutionResult
 from tortoise.context import TortoiseContext
 
 from ticketdesk.auth import Viewer, bearer_token, decode_token
@@ -25,21 +31,30 @@ from ticketdesk.models.store import open_store, ping
 from ticketdesk.resolvers.people import upsert_viewer
 from ticketdesk.schema import build_schema
 from ticketdesk.settings import Settings
+from ticketdesk.subscriptions.broker import Broker
+from ticketdesk.subscriptions.hub import EventHub
+from ticketdesk.subscriptions.websocket import PingingTransportWSHandler
 
 log = logging.getLogger("ticketdesk")
 
 
 class TicketdeskGraphQL(GraphQL[Context, None]):
-    """Strawberry's ASGI view with ticketdesk's per-request context."""
+    """Strawberry's ASGI view with ticketdesk's per-request context and WebSocket authentication."""
 
-    def __init__(self, settings: Settings, **kwargs: Any) -> None:
+    graphql_transport_ws_handler_class = PingingTransportWSHandler
+
+    def __init__(self, settings: Settings, hub: EventHub) -> None:
         super().__init__(
             build_schema(development=settings.development, introspection=settings.introspection_enabled),
             graphql_ide="graphiql" if settings.graphiql_enabled else None,
             allowed_origins=settings.cors_origins,
-            **kwargs,
+            keep_alive=True,  # graphql-ws (legacy) `ka` messages
+            keep_alive_interval=settings.keepalive_seconds,
+            connection_init_wait_timeout=dt.timedelta(seconds=settings.connection_init_timeout_seconds),
+            max_subscriptions_per_connection=settings.max_subscriptions_per_connection,
         )
         self.settings = settings
+        self.hub = hub
         # Claims already stored, so a steady stream of requests costs no extra writes.
         self._known: set[tuple[object, ...]] = set()
         self._graphiql_html: str | None = None
@@ -49,6 +64,15 @@ class TicketdeskGraphQL(GraphQL[Context, None]):
         if self._graphiql_html is None:
             self._graphiql_html = graphiql_page()
         return HTMLResponse(self._graphiql_html)
+
+    async def execute_single(self, *args: Any, **kwargs: Any) -> ExecutionResult:
+        """Refuse a subscription sent over plain HTTP with a pointer to WebSocket (strawberry answers `null`)."""
+        request_data: GraphQLRequestData = kwargs["request_data"]
+        if _is_subscription(request_data):
+            raise HTTPException(
+                400, "Subscriptions run over WebSocket on /graphql (graphql-transport-ws or graphql-ws), not HTTP."
+            )
+        return await super().execute_single(*args, **kwargs)
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         """Authenticate the request and build its context; a bad token fails only the fields that need one."""
@@ -62,7 +86,22 @@ class TicketdeskGraphQL(GraphQL[Context, None]):
             error = exc
         if viewer is not None:
             await self._remember(viewer)
-        return Context(settings=self.settings, viewer=viewer, auth_error=error)
+        return Context(settings=self.settings, hub=self.hub, viewer=viewer, auth_error=error)
+
+    async def on_ws_connect(self, context: Context) -> None:
+        """Authenticate a WebSocket from its `connection_init` payload; refusal closes it with 4403."""
+        try:
+            token = bearer_token(context.connection_params or {})
+            if token is not None:
+                context.viewer = decode_token(token, self.settings)
+            elif context.viewer is None:
+                raise context.auth_error or Unauthenticated(
+                    'Send {"Authorization": "Bearer <token>"} as the connection_init payload.'
+                )
+            context.require()
+        except Unauthenticated as exc:
+            raise ConnectionRejectionError({"message": exc.message, "code": exc.code}) from exc
+        await self._remember(context.viewer)
 
     async def _remember(self, viewer: Viewer) -> None:
         key = (viewer.id, viewer.role, viewer.name, viewer.email)
@@ -71,18 +110,44 @@ class TicketdeskGraphQL(GraphQL[Context, None]):
             self._known.add(key)
 
 
+def _is_subscription(request_data: GraphQLRequestData) -> bool:
+    query = request_data.query
+    if not query or "subscription" not in query:
+        return False  # the common case costs no parse
+    try:
+        operation = get_operation_ast(parse(query), request_data.operation_name)
+    except GraphQLError:
+        return False  # strawberry reports the syntax error
+    return operation is not None and operation.operation is OperationType.SUBSCRIPTION
+
+
 def create_app(settings: Settings | None = None) -> Starlette:
     """Build the app; its lifespan opens the store (applying migrations when configured) and closes it."""
     settings = settings or Settings()
-    graphql = TicketdeskGraphQL(settings)
+    hub = EventHub(
+        Broker(settings.broadcast_url),
+        poll_seconds=settings.event_poll_seconds,
+        tap_limit=settings.subscriber_buffer,
+    )
+    graphql = TicketdeskGraphQL(settings, hub)
     store: dict[str, TortoiseContext] = {}
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         store["db"] = await open_store(settings.database_url, migrate=settings.migrate_on_start)
-        log.info("ticketdesk ready (%s, store %s)", settings.env, settings.database_url.split("://", 1)[0])
         try:
-            yield
+            await hub.start()
+            try:
+                log.info(
+                    "ticketdesk ready (%s, store %s, broker %s)",
+                    settings.env,
+                    settings.database_url.split("://", 1)[0],
+                    settings.broadcast_url.split("://", 1)[0],
+                )
+                yield
+            finally:
+                # Subscriptions complete first, then the store they read from closes.
+                await hub.stop()
         finally:
             await store.pop("db").close_connections()
 
@@ -92,7 +157,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
     async def readyz(request: Request) -> Response:
         db = store.get("db")
         database_up = db is not None and await ping(db)
-        body = {"status": "ok" if database_up else "unavailable", "database": "up" if database_up else "down"}
+        body = {
+            "status": "ok" if database_up else "unavailable",
+            "database": "up" if database_up else "down",
+            # A broker outage only delays cross-process delivery (the log is re-read), so it is
+            # reported here but does not take the process out of the load balancer.
+            "broker": hub.broker.state,
+            "subscriptions": hub.subscribers,
+        }
         return JSONResponse(body, status_code=200 if database_up else 503)
 
     return Starlette(

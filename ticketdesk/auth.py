@@ -125,3 +125,12 @@ def sees_internal(viewer: Viewer) -> bool:
 def sees_event(viewer: Viewer, customer_id: object, event_type: str) -> bool:
     """Whether the viewer may see an event of a ticket of `customer_id`: customers never see notes."""
     return owns(viewer, customer_id) and (viewer.is_staff or event_type != "NOTE_ADDED")
+
+
+def event_scope(viewer: Viewer) -> dict[str, object]:
+    """`sees_event` as event-log query filters, for reading the log (timeline, subscription replay)."""
+    if viewer.is_staff:
+        return {}
+    if viewer.role is Role.CUSTOMER:
+        return {"ticket__customer_id": viewer.id, "type__not": "NOTE_ADDED"}
+    return {"seq__lt": 0}  # sees no ticket: matches nothing

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+import datetime as dt
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeAlias
 
@@ -15,13 +15,7 @@ from ticketdesk.resolvers.loaders import Loaders
 from ticketdesk.settings import Settings
 
 if TYPE_CHECKING:
-    from ticketdesk.models import TicketEvent
-
-Publish: TypeAlias = Callable[[Sequence["TicketEvent"]], Awaitable[None]]
-
-
-async def _publish_nothing(events: Sequence[TicketEvent]) -> None:
-    return None
+    from ticketdesk.subscriptions.hub import EventHub
 
 
 @dataclass
@@ -29,15 +23,20 @@ class Context:
     """What every resolver of one request (or one subscription event) may use."""
 
     settings: Settings
+    hub: EventHub
     viewer: Viewer | None
     auth_error: Unauthenticated | None = None
     loaders: Loaders = field(default_factory=Loaders)
-    # Called with each mutation's events after its transaction committed.
-    publish: Publish = _publish_nothing
+    # WebSocket only: the `connection_init` payload, which carries the token there.
+    connection_params: dict[str, Any] | None = None
 
     def require(self, *roles: Role) -> Viewer:
         """The authenticated viewer, refused (UNAUTHENTICATED / FORBIDDEN) unless in one of `roles`."""
-        return require(self.viewer, self.auth_error, *roles)
+        viewer = require(self.viewer, self.auth_error, *roles)
+        # A WebSocket outlives its token: operations sent after expiry are refused.
+        if viewer.expires_at <= dt.datetime.now(dt.UTC):
+            raise Unauthenticated("The token has expired; sign in again for a fresh one.")
+        return viewer
 
 
 Info: TypeAlias = StrawberryInfo[Context, Any]

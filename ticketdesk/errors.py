@@ -6,6 +6,7 @@
     |   +-- Forbidden               the caller's role may never do this (FORBIDDEN)
     |   +-- BadUserInput            malformed arguments, e.g. first: 1000 (BAD_USER_INPUT)
     |   +-- CursorExpired           a `since` cursor that is unknown or no longer kept (CURSOR_EXPIRED)
+    |   +-- NotFound                a subscription to a ticket that is missing or not the caller's (NOT_FOUND)
     +-- UserError                   a permitted operation refused because of input or state;
                                     the mutation rolls back and returns it in the payload's `errors`
 
@@ -66,6 +67,12 @@ class CursorExpired(RequestError):
     """A resume cursor the event log does not (or no longer) hold."""
 
     code = "CURSOR_EXPIRED"
+
+
+class NotFound(RequestError):
+    """A subscription names a ticket the caller cannot see (mutations say NOT_FOUND in their payload)."""
+
+    code = "NOT_FOUND"
 
 
 class UserError(TicketdeskError):

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal, Self
 
-from pydantic import field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
-from typing_extensions import Annotated, Self
 
 DEV_JWT_SECRET = "ticketdesk-development-secret-change-me"
 
@@ -28,6 +27,17 @@ class Settings(BaseSettings):
     attachment_hosts: Annotated[list[str], NoDecode] = []
     migrate_on_start: bool = True
     max_page_size: int = 100
+    # Realtime. The event log is kept for good (it is each ticket's timeline); `since` may resume
+    # from events up to this many hours old, older cursors get CURSOR_EXPIRED.
+    resume_window_hours: float = Field(default=24.0, gt=0)
+    # How often each process re-reads the event log even without a broker announcement.
+    event_poll_seconds: float = Field(default=5.0, gt=0)
+    # Server keep-alive on both WebSocket protocols, and the connection_init deadline (close 4408).
+    keepalive_seconds: float = Field(default=15.0, gt=0)
+    connection_init_timeout_seconds: float = Field(default=5.0, gt=0)
+    max_subscriptions_per_connection: int = Field(default=20, gt=0)
+    # Events one subscriber may lag behind before it catches up from the log instead.
+    subscriber_buffer: int = Field(default=1000, gt=0)
 
     @field_validator("cors_origins", "attachment_hosts", mode="before")
     @classmethod

@@ -38,7 +38,7 @@ async def write(context: Context, viewer: Viewer) -> AsyncIterator[Unit]:
     async with in_transaction():
         yield unit
     if unit.events:
-        await context.publish(unit.events)
+        await context.hub.publish(unit.events)
 
 
 def parse_ticket_ref(value: str) -> dict[str, object] | None:
@@ -52,9 +52,7 @@ def parse_ticket_ref(value: str) -> dict[str, object] | None:
         return None
 
 
-async def find_ticket(
-    viewer: Viewer, ticket_ref: str, *, for_update: bool = False, field: str = "id"
-) -> Ticket:
+async def find_ticket(viewer: Viewer, ticket_ref: str, *, for_update: bool = False, field: str = "id") -> Ticket:
     """The ticket the viewer may see, locked for the transaction when `for_update`; else NOT_FOUND."""
     lookup = parse_ticket_ref(ticket_ref)
     if lookup is None:

@@ -2,34 +2,47 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import strawberry
 from graphql import GraphQLError
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import AddValidationRules, MaskErrors, SchemaExtension
 from strawberry.schema.config import StrawberryConfig
+from strawberry.types import ExecutionContext
 
 from ticketdesk.errors import RequestError
 from ticketdesk.schema import enums as enums
 from ticketdesk.schema.mutation import Mutation
 from ticketdesk.schema.query import Query
+from ticketdesk.schema.subscription import Subscription
 
 
-def _should_mask(error: GraphQLError) -> bool:
-    """Mask only what escaped by accident: our RequestErrors and GraphQL's own validation stay readable."""
+def _unexpected(error: GraphQLError) -> bool:
+    """Whether an error escaped by accident: our RequestErrors and GraphQL's own validation are expected."""
     original = error.original_error
     return original is not None and not isinstance(original, RequestError | GraphQLError)
 
 
+class TicketdeskSchema(strawberry.Schema):
+    """strawberry's Schema, logging only unexpected errors (in full); a refused token is not a server fault."""
+
+    def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
+        super().process_errors([error for error in errors if _unexpected(error)], execution_context)
+
+
 def build_schema(*, development: bool = True, introspection: bool = True) -> strawberry.Schema:
     """The schema; outside development unexpected errors are masked, and introspection can be off."""
-    extensions: list[type[SchemaExtension] | SchemaExtension] = []
+    # Factories, not instances: strawberry builds a fresh extension per operation.
+    extensions: list[Callable[[], SchemaExtension]] = []
     if not development:
-        extensions.append(MaskErrors(should_mask_error=_should_mask, error_message="Internal server error."))
+        extensions.append(lambda: MaskErrors(should_mask_error=_unexpected, error_message="Internal server error."))
     if not introspection:
-        extensions.append(AddValidationRules([NoSchemaIntrospectionCustomRule]))
-    return strawberry.Schema(
+        extensions.append(lambda: AddValidationRules([NoSchemaIntrospectionCustomRule]))
+    return TicketdeskSchema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         extensions=extensions,
         config=StrawberryConfig(disable_field_suggestions=not introspection),
     )

@@ -10,7 +10,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 from ticketdesk import models
-from ticketdesk.auth import sees_internal
+from ticketdesk.auth import event_scope, sees_internal
 from ticketdesk.context import Info
 from ticketdesk.errors import BadUserInput
 from ticketdesk.models.enums import (
@@ -281,7 +281,7 @@ class Ticket:
             conversation_id=row.conversation_id,
             summary_of_issue=row.summary_of_issue,
             suggested_resolution=row.suggested_resolution,
-            customer_context=row.customer_context,
+            customer_context=JSON(row.customer_context) if row.customer_context is not None else None,
         )
 
     @strawberry.field(description="The ticket's event log, oldest first, as far as the viewer may see it.")
@@ -295,9 +295,7 @@ class Ticket:
         if not 1 <= size <= TIMELINE_MAX:
             raise BadUserInput(f"`first` must be between 1 and {TIMELINE_MAX}.")
         viewer = info.context.require()
-        query = models.TicketEvent.filter(ticket_id=self.row.id)
-        if not sees_internal(viewer):
-            query = query.exclude(type=EventType.NOTE_ADDED)
+        query = models.TicketEvent.filter(ticket_id=self.row.id, **event_scope(viewer))
         if after is not None:
             query = query.filter(seq__gt=event_seq(after, "after"))
         rows = list(await query.order_by("seq").limit(size + 1))
@@ -373,7 +371,7 @@ class TicketEvent:
 
     @strawberry.field(description="UPDATED: each changed field with its value before and after.")
     def changes(self) -> JSON | None:
-        return self.row.changes
+        return JSON(self.row.changes) if self.row.changes is not None else None
 
 
 @strawberry.type(description="Relay-style paging information.")
@@ -398,4 +396,3 @@ class TicketEventConnection:
     @strawberry.field(description="The events of this page.")
     def nodes(self) -> list[TicketEvent]:
         return [edge.node for edge in self.edges]
-

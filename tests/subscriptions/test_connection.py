@@ -1,0 +1,146 @@
+"""Connection hygiene: authentication at connection_init, the close codes, keep-alives, limits, expiry."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+import pytest
+
+from tests.conftest import Caller, Clients, make_settings, served_app
+from tests.helpers import create
+from tests.subscriptions.wsclient import LEGACY_WS, PROTOCOLS, TICKET_EVENTS, TRANSPORT_WS, connect, subscribed
+from ticketdesk.auth import mint_token
+from ticketdesk.models.enums import Role
+
+
+def _expired(clients: Clients) -> str:
+    return mint_token(clients.settings, Role.AGENT, uuid.uuid4(), lifetime=dt.timedelta(seconds=-5))
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        None,
+        {},
+        {"Authorization": "Bearer not-a-jwt"},
+        {"Authorization": "Basic dXNlcjpwYXNz"},
+        "expired",
+    ],
+    ids=["no-payload", "no-token", "bad-token", "wrong-scheme", "expired-token"],
+)
+async def test_connection_init_without_a_valid_token_closes_4403(live: Clients, payload: Any) -> None:
+    if payload == "expired":
+        payload = {"Authorization": f"Bearer {_expired(live)}"}
+    async with connect(live, TRANSPORT_WS) as socket:
+        await socket.ws.send_json({"type": "connection_init", **({"payload": payload} if payload is not None else {})})
+        close = await socket.closed()
+    assert close.code == 4403
+
+
+async def test_legacy_protocol_answers_a_bad_token_with_connection_error(live: Clients) -> None:
+    async with connect(live, LEGACY_WS) as socket:
+        answer = await socket.init({"Authorization": "Bearer not-a-jwt"})
+        close = await socket.closed()
+    assert answer["type"] == "connection_error"
+    assert answer["payload"]["code"] == "UNAUTHENTICATED"
+    assert close.code != 1000
+
+
+@pytest.mark.parametrize("key", ["Authorization", "authorization", "authToken"])
+async def test_connection_init_accepts_the_token_under_each_documented_key(
+    live: Clients, agent: Caller, key: str
+) -> None:
+    value = agent.token if key == "authToken" else f"Bearer {agent.token}"
+    async with connect(live) as socket:
+        assert (await socket.init({key: value}))["type"] == "connection_ack"
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+async def test_subscribe_before_connection_init_closes_4401(live: Clients, protocol: str) -> None:
+    async with connect(live, protocol) as socket:
+        await socket.subscribe("1", TICKET_EVENTS)
+        close = await socket.closed()
+    assert close.code == 4401
+
+
+async def test_second_connection_init_closes_4429(live: Clients, agent: Caller) -> None:
+    async with connect(live) as socket:
+        await socket.init({"Authorization": f"Bearer {agent.token}"})
+        await socket.ws.send_json({"type": "connection_init", "payload": {"Authorization": f"Bearer {agent.token}"}})
+        close = await socket.closed()
+    assert close.code == 4429
+
+
+async def test_duplicate_subscription_id_closes_4409(live: Clients, agent: Caller) -> None:
+    async with subscribed(live, agent.token or "") as socket:
+        await socket.subscribe("1", TICKET_EVENTS)
+        close = await socket.closed()
+    assert close.code == 4409
+
+
+async def test_no_connection_init_closes_4408(database_url: str) -> None:
+    settings = make_settings(database_url, connection_init_timeout_seconds=0.3)
+    async with served_app(settings) as clients, connect(clients) as socket:
+        close = await socket.closed(timeout=5)
+    assert close.code == 4408
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+async def test_server_sends_keepalives_on_both_protocols(database_url: str, protocol: str) -> None:
+    settings = make_settings(database_url, keepalive_seconds=0.1)
+    async with served_app(settings) as clients:
+        token = clients.as_role(Role.AGENT).token or ""
+        async with subscribed(clients, token, protocol=protocol) as socket:
+            assert await socket.silence(0.6) is None
+            assert socket.keepalives >= 2
+
+
+async def test_subscriptions_per_connection_are_capped(database_url: str) -> None:
+    settings = make_settings(database_url, max_subscriptions_per_connection=2)
+    async with served_app(settings) as clients:
+        token = clients.as_role(Role.AGENT).token or ""
+        async with subscribed(clients, token) as socket:
+            await socket.subscribe("2", TICKET_EVENTS)
+            await socket.subscribe("3", TICKET_EVENTS)
+            refused = await socket.receive()
+    assert (refused["type"], refused["id"]) == ("error", "3")
+    assert "limit" in refused["payload"][0]["message"].lower()
+
+
+async def test_token_expiry_ends_the_subscription(live: Clients, customer: Caller) -> None:
+    token = mint_token(live.settings, Role.AGENT, uuid.uuid4(), lifetime=dt.timedelta(seconds=2))
+    async with subscribed(live, token) as socket:
+        await create(customer)
+        assert (await socket.event("1"))["type"] == "CREATED"
+        ended = await socket.receive(timeout=10)
+        assert ended["type"] == "next" and ended["payload"]["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+        assert (await socket.receive())["type"] == "complete"
+        # The connection's token is spent: new operations on it are refused too.
+        await socket.subscribe("2", TICKET_EVENTS)
+        refused = await socket.receive()
+    assert refused["payload"]["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+async def test_service_role_may_not_subscribe(live: Clients) -> None:
+    service = live.as_role(Role.SERVICE)
+    async with connect(live) as socket:
+        await socket.init({"Authorization": f"Bearer {service.token}"})
+        await socket.subscribe("1", TICKET_EVENTS)
+        refused = await socket.receive()
+    assert refused["payload"]["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
+async def test_stranger_ticket_subscription_is_not_found(
+    live: Clients, customer: Caller, other_customer: Caller
+) -> None:
+    theirs = await create(other_customer)
+    async with connect(live) as socket:
+        await socket.init({"Authorization": f"Bearer {customer.token}"})
+        for op_id, ticket_id in (("1", theirs["id"]), ("2", str(uuid.uuid4()))):
+            await socket.subscribe(op_id, TICKET_EVENTS, {"ticketId": ticket_id})
+            refused, done = await socket.receive(), await socket.receive()
+            assert refused["payload"]["errors"][0]["extensions"]["code"] == "NOT_FOUND", refused
+            assert refused["payload"]["errors"][0]["message"] == "No ticket with that id exists."
+            assert done == {"id": op_id, "type": "complete"}

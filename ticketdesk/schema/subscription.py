@@ -1,0 +1,77 @@
+"""The Subscription root: ticket events over WebSocket, resumable with `since`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import AsyncGenerator, Collection
+from contextlib import aclosing
+from typing import Annotated
+
+import strawberry
+
+from ticketdesk.context import Info
+from ticketdesk.errors import BadUserInput, CursorExpired, NotFound, UserError
+from ticketdesk.models.enums import EventType, Role
+from ticketdesk.resolvers.loaders import Loaders
+from ticketdesk.resolvers.unit import find_ticket
+from ticketdesk.schema.types import TicketEvent, event_seq
+from ticketdesk.subscriptions.stream import event_stream, resume_point
+
+SUBSCRIBERS = (Role.CUSTOMER, Role.AGENT, Role.ADMIN)
+
+TicketIdArgument = Annotated[
+    strawberry.ID | None,
+    strawberry.argument(description="Only this ticket's events (UUID or reference); all visible tickets if null."),
+]
+SinceArgument = Annotated[
+    str | None,
+    strawberry.argument(description="The cursor of the last event received: replay everything after it first."),
+]
+
+
+async def _events(
+    info: Info, ticket_id: strawberry.ID | None, since: str | None, types: Collection[EventType] | None
+) -> AsyncGenerator[TicketEvent, None]:
+    context = info.context
+    viewer = context.require(*SUBSCRIBERS)
+    ticket: uuid.UUID | None = None
+    if ticket_id is not None:
+        try:
+            ticket = (await find_ticket(viewer, ticket_id, field="ticketId")).id
+        except UserError:
+            raise NotFound("No ticket with that id exists.") from None
+    try:
+        start = event_seq(since, "since") if since is not None else None
+    except BadUserInput:
+        raise CursorExpired("`since` is not a cursor this service issued; subscribe without it.") from None
+    start = await resume_point(start, dt.timedelta(hours=context.settings.resume_window_hours))
+    # aclosing: a subscriber that leaves must release its tap now, not when the generator is collected.
+    async with aclosing(event_stream(context.hub, viewer, since=start, ticket_id=ticket, types=types)) as rows:
+        async for event in rows:
+            # Fresh loaders per event: loaders kept for the connection's life would serve stale tickets.
+            # Primed with the ticket the hub read once for all subscribers of this event.
+            context.loaders = Loaders()
+            context.loaders.ticket_by_id.prime(event.ticket.id, event.ticket)
+            yield TicketEvent.of(event.row)
+
+
+@strawberry.type(description="Live ticket events (WebSocket: graphql-transport-ws or graphql-ws on /graphql).")
+class Subscription:
+    @strawberry.subscription(
+        description="Every event the viewer may see, in cursor order; `since` resumes without gap or repeat."
+    )
+    async def ticket_events(
+        self, info: Info, ticket_id: TicketIdArgument = None, since: SinceArgument = None
+    ) -> AsyncGenerator[TicketEvent, None]:
+        async with aclosing(_events(info, ticket_id, since, None)) as events:
+            async for event in events:
+                yield event
+
+    @strawberry.subscription(description="Only STATUS_CHANGED events, otherwise like `ticketEvents`.")
+    async def ticket_status_changed(
+        self, info: Info, ticket_id: TicketIdArgument = None, since: SinceArgument = None
+    ) -> AsyncGenerator[TicketEvent, None]:
+        async with aclosing(_events(info, ticket_id, since, (EventType.STATUS_CHANGED,))) as events:
+            async for event in events:
+                yield event

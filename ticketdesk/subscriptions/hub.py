@@ -1,0 +1,203 @@
+"""The per-process event hub: one reader of the event log fans new events out to this process's taps.
+
+The hub keeps `tail`, the highest event number it has read. Whenever it is woken (a local commit, a
+broker announcement, a broker reconnect, or the periodic poll) it reads every row above `tail` in
+order and hands each batch to every tap. Event numbers are assigned under a lock held until commit
+(see ticketdesk.models.events), so once seq N is visible every seq below it is too: reading "above
+`tail`" can never skip an event that commits later.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ticketdesk.models import Ticket, TicketEvent
+from ticketdesk.subscriptions.broker import Broker
+
+log = logging.getLogger("ticketdesk.hub")
+
+BATCH = 500
+
+
+@dataclass(frozen=True)
+class LoggedEvent:
+    """An event row with its ticket as read right after the event (for visibility and `ticket`)."""
+
+    row: TicketEvent
+    ticket: Ticket
+
+    @property
+    def customer_id(self) -> uuid.UUID:
+        """The customer whose ticket changed."""
+        return self.ticket.customer_id
+
+    @property
+    def seq(self) -> int:
+        """The event's position in the log."""
+        return int(self.row.seq)
+
+
+class Tap:
+    """One subscriber's feed: every event above `after` the hub reads, in order, until closed.
+
+    A tap never blocks the hub: a subscriber that falls more than `limit` events behind is marked
+    `overflowed` and catches up from the log itself (see ticketdesk.subscriptions.stream).
+    """
+
+    def __init__(self, after: int, limit: int) -> None:
+        self.after = after
+        self.overflowed = False
+        self.closed = False
+        self._limit = limit
+        self._events: deque[LoggedEvent] = deque()
+        self._ready = asyncio.Event()
+
+    def push(self, events: Sequence[LoggedEvent]) -> None:
+        """Queue `events` (hub side); drops them and marks the tap overflowed when it is too far behind."""
+        if self.overflowed or self.closed:
+            return
+        if len(self._events) + len(events) > self._limit:
+            self.overflowed = True
+            self._events.clear()
+        else:
+            self._events.extend(events)
+        self._ready.set()
+
+    def close(self) -> None:
+        """End the tap (hub shutdown); the subscriber sees `closed` after draining nothing more."""
+        self.closed = True
+        self._ready.set()
+
+    async def take(self) -> list[LoggedEvent]:
+        """Wait for queued events and return them all; empty when the tap closed or overflowed."""
+        await self._ready.wait()
+        events = list(self._events)
+        self._events.clear()
+        self._ready.clear()
+        if self.closed or self.overflowed:
+            self._ready.set()  # stay ready: every later take returns at once
+        return events
+
+
+class EventHub:
+    """Reads the event log once per wake-up for the whole process and fans the rows out to taps."""
+
+    def __init__(self, broker: Broker, *, poll_seconds: float, tap_limit: int) -> None:
+        self.broker = broker
+        self.tail = 0
+        self._poll_seconds = poll_seconds
+        self._tap_limit = tap_limit
+        self._taps: set[Tap] = set()
+        self._wake = asyncio.Event()
+        self._announce = 0
+        self._announce_due = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+
+    @property
+    def subscribers(self) -> int:
+        """How many subscriptions this process is feeding."""
+        return len(self._taps)
+
+    async def start(self) -> None:
+        """Start at the log's current end and begin listening to the broker."""
+        last = await TicketEvent.all().order_by("-seq").first()
+        self.tail = int(last.seq) if last is not None else 0
+        self.broker.on_reconnect(self._wake.set)
+        await self.broker.connect()
+        self._tasks = [
+            asyncio.create_task(self._listen(), name="ticketdesk-hub-listen"),
+            asyncio.create_task(self._read(), name="ticketdesk-hub-read"),
+            asyncio.create_task(self._announcer(), name="ticketdesk-hub-announce"),
+        ]
+
+    async def stop(self) -> None:
+        """Close every tap (their subscriptions complete) and stop reading."""
+        for tap in list(self._taps):
+            tap.close()
+        self._taps.clear()
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks = []
+        await self.broker.disconnect()
+
+    def tap(self) -> Tap:
+        """A new tap fed with every event above the current `tail`."""
+        tap = Tap(self.tail, self._tap_limit)
+        self._taps.add(tap)
+        return tap
+
+    def untap(self, tap: Tap) -> None:
+        """Stop feeding `tap` (its subscriber went away)."""
+        self._taps.discard(tap)
+
+    async def publish(self, events: Sequence[TicketEvent]) -> None:
+        """After a commit: wake this hub at once and have the new tail announced to the other processes."""
+        self._announce = max(self._announce, *(int(event.seq) for event in events))
+        self._wake.set()
+        self._announce_due.set()
+
+    async def _announcer(self) -> None:
+        # Announcing in the background keeps a slow or absent broker out of every mutation's response
+        # time; announcements made while one is in flight collapse into the newest tail.
+        while True:
+            await self._announce_due.wait()
+            self._announce_due.clear()
+            await self.broker.announce(self._announce)
+
+    async def _listen(self) -> None:
+        try:
+            async for seq in self.broker.tails():
+                if seq > self.tail:
+                    self._wake.set()
+        except Exception:
+            # Not broker trouble (the backend absorbs that): a bug. The poll still delivers, slower.
+            log.exception("the broker listener stopped; events now arrive by polling only")
+
+    async def _read(self) -> None:
+        while True:
+            # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancel that races a wake-up.
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self._poll_seconds):
+                    await self._wake.wait()
+            self._wake.clear()
+            try:
+                await self._catch_up()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                # Most likely the database is away; the next wake-up or poll tries again.
+                log.exception("reading the event log failed")
+
+    async def _catch_up(self) -> None:
+        while True:
+            events = await read_log(self.tail, limit=BATCH)
+            if not events:
+                return
+            self.tail = events[-1].seq
+            for tap in list(self._taps):
+                tap.push(events)
+            if len(events) < BATCH:
+                return
+
+
+async def read_log(after: int, *, limit: int, upto: int | None = None, **filters: object) -> list[LoggedEvent]:
+    """Up to `limit` events above `after` (and at most `upto`) matching `filters`, in log order."""
+    query = TicketEvent.filter(seq__gt=after, **filters)
+    if upto is not None:
+        query = query.filter(seq__lte=upto)
+    rows = list(await query.order_by("seq").limit(limit))
+    if not rows:
+        return []
+    # One read of the tickets per batch, shared by every subscriber: visibility needs their customer,
+    # and most subscriptions select `ticket`, which would otherwise cost a query per subscriber.
+    tickets = {ticket.id: ticket for ticket in await Ticket.filter(id__in={row.ticket_id for row in rows})}
+    return [LoggedEvent(row, tickets[row.ticket_id]) for row in rows]
