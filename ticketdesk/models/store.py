@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from tortoise.backends.base.executor import EXECUTOR_CACHE
 from tortoise.context import TortoiseContext
 from tortoise.migrations.executor import MigrationExecutor
 
@@ -36,6 +37,10 @@ async def open_store(database_url: str, *, migrate: bool) -> TortoiseContext:
     lifespan task, so it is also installed as Tortoise's global fallback, which request tasks
     under uvicorn (started from other tasks) then find. One store per process at a time.
     """
+    # Tortoise caches each model's INSERT/UPDATE/DELETE SQL process-wide, keyed by connection name and
+    # table but not by dialect: without this, a process that opened SQLite before would send its `?`
+    # placeholders to PostgreSQL.
+    EXECUTOR_CACHE.clear()
     ctx = TortoiseContext()
     with ctx:
         await ctx.init(config=tortoise_config(database_url), _enable_global_fallback=True)

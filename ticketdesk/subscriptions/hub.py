@@ -106,8 +106,7 @@ class EventHub:
 
     async def start(self) -> None:
         """Start at the log's current end and begin listening to the broker."""
-        last = await TicketEvent.all().order_by("-seq").first()
-        self.tail = int(last.seq) if last is not None else 0
+        self.tail = await latest_seq()
         self.broker.on_reconnect(self._wake.set)
         await self.broker.connect()
         self._tasks = [
@@ -121,11 +120,7 @@ class EventHub:
         for tap in list(self._taps):
             tap.close()
         self._taps.clear()
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await _cancel(self._tasks)
         self._tasks = []
         await self.broker.disconnect()
 
@@ -187,6 +182,25 @@ class EventHub:
                 tap.push(events)
             if len(events) < BATCH:
                 return
+
+
+async def _cancel(tasks: Sequence[asyncio.Task[None]]) -> None:
+    """Cancel `tasks` and wait for them, cancelling again while any is still running.
+
+    Python 3.11's asyncio.wait_for (used inside redis-py) can swallow a cancellation that races the
+    operation it guards, so one cancel() does not always stop a task that is talking to Redis.
+    """
+    pending = {task for task in tasks if not task.done()}
+    while pending:
+        for task in pending:
+            task.cancel()
+        _, pending = await asyncio.wait(pending, timeout=0.1)
+
+
+async def latest_seq() -> int:
+    """The newest event number in the log (0 when it is empty)."""
+    last = await TicketEvent.all().order_by("-seq").first()
+    return int(last.seq) if last is not None else 0
 
 
 async def read_log(after: int, *, limit: int, upto: int | None = None, **filters: object) -> list[LoggedEvent]:

@@ -18,7 +18,7 @@ from ticketdesk.auth import Viewer, event_scope, sees_event
 from ticketdesk.errors import CursorExpired, Unauthenticated
 from ticketdesk.models import TicketEvent
 from ticketdesk.models.enums import EventType
-from ticketdesk.subscriptions.hub import BATCH, EventHub, LoggedEvent, Tap, read_log
+from ticketdesk.subscriptions.hub import BATCH, EventHub, LoggedEvent, Tap, latest_seq, read_log
 
 log = logging.getLogger("ticketdesk.subscriptions")
 
@@ -66,7 +66,9 @@ async def event_stream(
         tap = hub.tap()
         try:
             if last is None:
-                last = tap.after
+                # "From now on" means after the newest committed event, which the hub may not have
+                # read yet: anything up to it is older than the subscription and is skipped.
+                last = max(await latest_seq(), tap.after)
             while last < tap.after:
                 replayed = await read_log(last, limit=BATCH, upto=tap.after, **filters)
                 for event in replayed:
