@@ -31,6 +31,7 @@ from ticketdesk.app import create_app
 from ticketdesk.auth import mint_token
 from ticketdesk.models.enums import Role
 from ticketdesk.settings import Settings
+from ticketdesk.subscriptions.hub import TASK_PREFIX
 
 SUBSCRIBE = "subscription { ticketEvents { id type ticket { status } } }"
 CREATE = 'mutation { createTicket(input: {subject: "s", description: "d", category: OTHER}) { ticket { id } } }'
@@ -81,7 +82,7 @@ class _Reads(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         task = asyncio.current_task()
-        if task is not None and task.get_name().startswith("ticketdesk-hub"):
+        if task is not None and task.get_name().startswith(TASK_PREFIX):
             self.count += 1
 
 

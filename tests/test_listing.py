@@ -11,6 +11,7 @@ import pytest
 from tests.conftest import Caller
 from tests.helpers import create, walk
 from tests.operations import ADD_MESSAGE, ADD_NOTE, ASSIGN, LIST_TICKETS
+from ticketdesk.subscriptions.hub import TASK_PREFIX
 
 
 async def numbers(caller: Caller, **variables: Any) -> list[int]:
@@ -205,7 +206,7 @@ class _Counter(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         # The event hub reads the log in its own tasks, in the background: not the request's cost.
         task = asyncio.current_task()
-        if task is None or not task.get_name().startswith("ticketdesk-hub"):
+        if task is None or not task.get_name().startswith(TASK_PREFIX):
             self.count += 1
 
 

@@ -15,12 +15,11 @@ from pathlib import Path
 
 import httpx
 import pytest
-from websockets.asyncio.client import connect as ws_connect
 from websockets.exceptions import ConnectionClosed
-from websockets.typing import Subprotocol
 
 from tests.conftest import make_settings
 from tests.servers import running_server
+from tests.subscriptions.wsclient import raw_subscriber
 from ticketdesk.auth import mint_token
 from ticketdesk.models.enums import Role
 
@@ -159,14 +158,7 @@ async def test_sigterm_closes_subscriptions_with_1012_and_exits_within_seconds(t
     env = {"TICKETDESK_DATABASE_URL": f"sqlite://{tmp_path / 'ticketdesk.db'}", "TICKETDESK_GRAPHIQL": "false"}
     with running_server(env, serve=True) as server:
         token = mint_token(make_settings("sqlite://unused"), Role.AGENT, uuid.uuid4())
-        async with ws_connect(server.ws_url, subprotocols=[Subprotocol("graphql-transport-ws")]) as ws:
-            await ws.send(json.dumps({"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"}}))
-            assert json.loads(await ws.recv())["type"] == "connection_ack"
-            await ws.send(
-                json.dumps(
-                    {"id": "1", "type": "subscribe", "payload": {"query": "subscription { ticketEvents { type } }"}}
-                )
-            )
+        async with await raw_subscriber(server.ws_url, token, "subscription { ticketEvents { type } }") as ws:
             async with httpx.AsyncClient() as http:
                 while (await http.get(f"{server.url}/readyz")).json()["subscriptions"] == 0:
                     await asyncio.sleep(0.02)

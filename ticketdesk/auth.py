@@ -15,6 +15,7 @@ from ticketdesk.models.enums import Role
 from ticketdesk.settings import Settings
 
 STAFF = frozenset({Role.AGENT, Role.ADMIN})
+TOKEN_EXPIRED = "The token has expired; sign in again for a fresh one."
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,7 @@ def decode_token(token: str, settings: Settings) -> Viewer:
             options={"require": ["sub", "exp", "role"]},
         )
     except jwt.ExpiredSignatureError as exc:
-        raise Unauthenticated("The token has expired; sign in again for a fresh one.") from exc
+        raise Unauthenticated(TOKEN_EXPIRED) from exc
     except jwt.PyJWTError as exc:
         raise Unauthenticated(f"The token is not valid: {exc}.") from exc
     try:
@@ -106,6 +107,9 @@ def require(viewer: Viewer | None, error: Unauthenticated | None, *roles: Role) 
     """The viewer, if authenticated and (when `roles` are given) in one of them."""
     if viewer is None:
         raise error or Unauthenticated("Send `Authorization: Bearer <token>` with the request.")
+    # A WebSocket outlives its token: operations sent on it after expiry are refused.
+    if viewer.expires_at <= dt.datetime.now(dt.UTC):
+        raise Unauthenticated(TOKEN_EXPIRED)
     if roles and viewer.role not in roles:
         allowed = ", ".join(sorted(role.value.lower() for role in roles))
         raise Forbidden(f"The {viewer.role.value.lower()} role may not do this (allowed: {allowed}).")

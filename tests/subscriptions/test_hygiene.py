@@ -9,29 +9,20 @@ import random
 import socket
 import string
 import time
-from typing import Any
 
 import pytest
 import redis.asyncio as redis
-from websockets.asyncio.client import ClientConnection
-from websockets.asyncio.client import connect as ws_connect
 
 from tests.conftest import Clients, make_settings, served_app
 from tests.helpers import create
 from tests.operations import ADD_MESSAGE
-from tests.subscriptions.wsclient import TICKET_EVENTS, TRANSPORT_WS, subscribed, wait_subscriptions
+from tests.subscriptions.wsclient import raw_subscriber, subscribed, wait_subscriptions
 from ticketdesk.models.enums import Role
 from ticketdesk.subscriptions.broker import CHANNEL
 
 
-async def _raw_subscriber(clients: Clients, token: str, **options: Any) -> ClientConnection:
-    """A subscriber on the `websockets` library, the way a Python service would connect."""
-    url = str(clients.http.base_url.copy_with(scheme="ws").join("/graphql"))
-    ws = await ws_connect(url, subprotocols=[TRANSPORT_WS], **options)  # type: ignore[list-item]
-    await ws.send(json.dumps({"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"}}))
-    assert json.loads(await ws.recv())["type"] == "connection_ack"
-    await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": TICKET_EVENTS}}))
-    return ws
+def _ws_url(clients: Clients) -> str:
+    return str(clients.http.base_url.copy_with(scheme="ws").join("/graphql"))
 
 
 async def test_dropped_subscribers_leave_no_task_tap_or_broker_channel(database_url: str) -> None:
@@ -42,7 +33,7 @@ async def test_dropped_subscribers_leave_no_task_tap_or_broker_channel(database_
         await wait_subscriptions(clients, lambda n: n == 0)
         tasks_before = len(asyncio.all_tasks())
         for round_ in range(20):
-            sockets = [await _raw_subscriber(clients, token) for _ in range(5)]
+            sockets = [await raw_subscriber(_ws_url(clients), token) for _ in range(5)]
             await wait_subscriptions(clients, lambda n: n == 5)
             for i, ws in enumerate(sockets):
                 if (round_ + i) % 2:
@@ -77,7 +68,7 @@ async def test_slow_subscriber_stalls_nobody_and_catches_up_without_gaps(
         sock = socket.socket()
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
         sock.connect((clients.http.base_url.host, clients.http.base_url.port or 80))
-        slow = await _raw_subscriber(clients, agent.token or "", compression=None, max_queue=1, sock=sock)
+        slow = await raw_subscriber(_ws_url(clients), agent.token or "", compression=None, max_queue=1, sock=sock)
         async with subscribed(clients, agent.token or "") as fast:
             await wait_subscriptions(clients, lambda n: n == 2)
             for _ in range(writes):

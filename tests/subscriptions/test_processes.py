@@ -13,13 +13,12 @@ import pytest
 from gql import Client, gql
 from gql.transport.websockets import WebsocketsTransport
 from websockets.asyncio.client import ClientConnection
-from websockets.asyncio.client import connect as ws_connect
 
 from tests.conftest import make_settings
 from tests.operations import CHANGE_STATUS, CREATE_TICKET, ticket_input
 from tests.redisserver import RedisServer
 from tests.servers import ServerProcess, running_server
-from tests.subscriptions.wsclient import TICKET_EVENTS, TRANSPORT_WS
+from tests.subscriptions.wsclient import TRANSPORT_WS, raw_subscriber
 from ticketdesk.auth import mint_token
 from ticketdesk.models.enums import Role
 
@@ -100,10 +99,7 @@ async def test_gql_client_on_one_process_receives_a_mutation_made_on_the_other(
 
 
 async def _subscribe(server: ServerProcess, token: str) -> ClientConnection:
-    ws = await ws_connect(server.ws_url, subprotocols=[TRANSPORT_WS])  # type: ignore[list-item]
-    await ws.send(json.dumps({"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"}}))
-    assert json.loads(await ws.recv())["type"] == "connection_ack"
-    await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": TICKET_EVENTS}}))
+    ws = await raw_subscriber(server.ws_url, token)
     await _wait_feeding(server)
     return ws
 

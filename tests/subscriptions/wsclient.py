@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
 from httpx_ws import AsyncWebSocketSession, WebSocketDisconnect, aconnect_ws
+from websockets.asyncio.client import ClientConnection
+from websockets.asyncio.client import connect as ws_connect
+from websockets.typing import Subprotocol
 
 from tests.conftest import Clients
 
@@ -134,3 +138,12 @@ async def wait_subscriptions(clients: Clients, done: Callable[[int], bool], time
     while not done(count := await subscriptions(clients)) and time.monotonic() < deadline:
         await asyncio.sleep(0.02)
     return count
+
+
+async def raw_subscriber(url: str, token: str, query: str = TICKET_EVENTS, **options: Any) -> ClientConnection:
+    """A graphql-transport-ws subscriber (id "1") on the `websockets` library, as a Python service connects."""
+    ws = await ws_connect(url, subprotocols=[Subprotocol(TRANSPORT_WS)], **options)
+    await ws.send(json.dumps({"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"}}))
+    assert json.loads(await ws.recv())["type"] == "connection_ack"
+    await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": query}}))
+    return ws

@@ -23,6 +23,8 @@ from ticketdesk.subscriptions.broker import Broker
 log = logging.getLogger("ticketdesk.hub")
 
 BATCH = 500
+# The hub's tasks are named with this prefix, so its background SQL can be told from a request's.
+TASK_PREFIX = "ticketdesk-hub"
 
 
 @dataclass(frozen=True)
@@ -110,9 +112,9 @@ class EventHub:
         self.broker.on_reconnect(self._wake.set)
         await self.broker.connect()
         self._tasks = [
-            asyncio.create_task(self._listen(), name="ticketdesk-hub-listen"),
-            asyncio.create_task(self._read(), name="ticketdesk-hub-read"),
-            asyncio.create_task(self._announcer(), name="ticketdesk-hub-announce"),
+            asyncio.create_task(self._listen(), name=f"{TASK_PREFIX}-listen"),
+            asyncio.create_task(self._read(), name=f"{TASK_PREFIX}-read"),
+            asyncio.create_task(self._announcer(), name=f"{TASK_PREFIX}-announce"),
         ]
 
     async def stop(self) -> None:
