@@ -12,8 +12,16 @@ from ticketdesk.schema import export_sdl
 
 ROOT = Path(__file__).resolve().parent.parent
 API_MD = ROOT.parent / "shared" / "design" / "API.md"
-# Left out until file storage lands (API.md's uploadAttachment).
-NOT_YET = {"uploadAttachment", "AttachmentPayload", "Upload"}
+# Contract v3 names whose features are still open issues: each leaves this set when its issue lands.
+NOT_YET = {
+    # Issue 10, attachments: file uploads and private downloads.
+    *("uploadAttachment", "AttachmentPayload", "Upload", "AttachmentKind"),
+    *("Attachment.kind", "Attachment.sha256", "Attachment.internal"),
+    # Issue 11, webhooks and the event feed.
+    *("Webhook", "WebhookDelivery", "DeliveryStatus", "WebhookPayload", "CreateWebhookInput", "UpdateWebhookInput"),
+    *("EventFilter", "InboundSourcePayload", "webhooks", "webhookDeliveries", "createWebhook", "updateWebhook"),
+    *("deleteWebhook", "rotateWebhookSecret", "redeliverWebhook", "events", "createInboundSource"),
+}
 
 
 def test_schema_file_is_fresh() -> None:
@@ -41,7 +49,8 @@ def test_schema_holds_the_contracts_names() -> None:
     if not API_MD.exists():
         pytest.skip(f"the contract is not beside this checkout ({API_MD}); CI lays shared/ there")
     contract = API_MD.read_text()
-    block = "\n".join(re.findall(r"```graphql\n(.*?)```", contract, re.S))
+    # Comments dropped first: a comment's prose ("every type ...") must not read as a declaration.
+    block = re.sub(r"#.*", "", "\n".join(re.findall(r"```graphql\n(.*?)```", contract, re.S)))
     declared = set(re.findall(r"(?:type|enum)\s+(\w+)", block))
     assert declared, "the contract's type blocks were not found"
     for name in declared - NOT_YET:
@@ -51,9 +60,11 @@ def test_schema_holds_the_contracts_names() -> None:
             continue
         kind = schema.type_map[type_name]
         assert isinstance(kind, GraphQLObjectType)
-        for field in re.findall(r"(\w+)(?:\([^)]*\))?\s*:", re.sub(r"#.*", "", fields)):
-            assert field in kind.fields, f"{type_name}.{field}"
+        for field in re.findall(r"(\w+)(?:\([^)]*\))?\s*:", fields):
+            assert field in kind.fields or f"{type_name}.{field}" in NOT_YET, f"{type_name}.{field}"
     for enum_name, values in re.findall(r"enum\s+(\w+)\s*\{(.*?)\}", block, re.S):
+        if enum_name in NOT_YET:
+            continue
         kind = schema.type_map[enum_name]
         assert isinstance(kind, GraphQLEnumType)
         assert set(values.split()) == set(kind.values), enum_name
