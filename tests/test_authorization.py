@@ -1,18 +1,29 @@
-"""Who may call what: the role matrix of API.md, and tokens that are missing, bad or expired."""
+"""Who may call what: the policy's table applied to every operation, and tokens that are missing, bad or expired.
+
+The matrix reads ticketdesk.policy.PERMISSIONS, the table the schema's gate applies; a sample call per
+operation lives here, so an operation added without a policy line or a sample fails a test. The contract's
+own role table is pinned separately, so the policy cannot drift from it unnoticed.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import uuid
 
+import graphql
 import jwt
 import pytest
+import strawberry
 
 from tests.conftest import Caller, Clients
 from ticketdesk.auth import mint_token
 from ticketdesk.models.enums import Role
+from ticketdesk.policy import PERMISSIONS
+from ticketdesk.schema import export_sdl
+from ticketdesk.schema.gate import guard
 
-# Each operation with variables that are valid for any caller (a missing ticket at worst).
+# Each query and mutation with variables that are valid for any caller (a missing ticket at worst);
+# subscriptions are tried over WebSocket in tests/subscriptions/test_connection.py.
 MISSING = str(uuid.uuid4())
 OPERATIONS: dict[str, tuple[str, dict[str, object]]] = {
     "viewer": ("{ viewer { id } }", {}),
@@ -62,24 +73,54 @@ OPERATIONS: dict[str, tuple[str, dict[str, object]]] = {
         {"id": MISSING},
     ),
 }
-ALLOWED: dict[str, set[Role]] = {
+SUBSCRIPTIONS = ("ticketEvents", "ticketStatusChanged")
+PEOPLE = {Role.CUSTOMER, Role.AGENT, Role.ADMIN}
+# API.md's "Who is calling" table, operation by operation.
+CONTRACT: dict[str, set[Role]] = {
     "viewer": set(Role),
-    "ticket": {Role.CUSTOMER, Role.AGENT, Role.ADMIN},
-    "tickets": {Role.CUSTOMER, Role.AGENT, Role.ADMIN},
-    "ticketCounts": {Role.CUSTOMER, Role.AGENT, Role.ADMIN},
+    "ticket": PEOPLE,
+    "tickets": PEOPLE,
+    "ticketCounts": PEOPLE,
     "analyzeConversation": set(Role),
     "agents": {Role.AGENT, Role.ADMIN},
     "createTicket": set(Role),
     "createFromAITransfer": {Role.CUSTOMER, Role.SERVICE},
     "updateTicket": {Role.AGENT, Role.ADMIN},
-    "changeTicketStatus": {Role.CUSTOMER, Role.AGENT, Role.ADMIN},
+    "changeTicketStatus": PEOPLE,
     "assignTicket": {Role.AGENT, Role.ADMIN},
-    "addMessage": {Role.CUSTOMER, Role.AGENT, Role.ADMIN},
+    "addMessage": PEOPLE,
     "addInternalNote": {Role.AGENT, Role.ADMIN},
-    "requestEscalation": {Role.CUSTOMER, Role.AGENT, Role.ADMIN},
+    "requestEscalation": PEOPLE,
     "decideEscalation": {Role.ADMIN},
     "submitFeedback": {Role.CUSTOMER},
+    "ticketEvents": PEOPLE,
+    "ticketStatusChanged": PEOPLE,
 }
+
+
+def test_authorization_policy_names_every_operation_and_only_those() -> None:
+    schema = graphql.build_schema(export_sdl())
+    roots = [schema.query_type, schema.mutation_type, schema.subscription_type]
+    operations = {name for root in roots if root is not None for name in root.fields}
+    assert set(PERMISSIONS) == operations
+    assert set(OPERATIONS) | set(SUBSCRIPTIONS) == operations, "add a sample call for each new operation"
+
+
+def test_authorization_operation_without_a_policy_line_stops_the_schema_build() -> None:
+    @strawberry.type(description="A root with an operation the policy does not know.")
+    class Query:
+        @strawberry.field(description="Unlisted.")
+        def back_door(self) -> int:
+            return 1
+
+    with pytest.raises(LookupError, match=r"Query\.backDoor has no entry in ticketdesk\.policy\.PERMISSIONS"):
+        guard(query=Query)
+
+
+def test_authorization_policy_grants_what_the_contract_says() -> None:
+    assert {operation: set(roles) for operation, roles in PERMISSIONS.items()} == CONTRACT
+
+
 MATRIX = [(op, role) for op in OPERATIONS for role in Role]
 
 
@@ -91,7 +132,7 @@ async def test_authorization_matrix(app_clients: Clients, operation: str, role: 
         variables = {"c": str(uuid.uuid4())}
     body = await caller.post(query, variables)
     codes = [e.get("extensions", {}).get("code") for e in body.get("errors", [])]
-    if role in ALLOWED[operation]:
+    if role in PERMISSIONS[operation]:
         assert codes == [], body
         assert body["data"][operation] is not None or operation == "ticket"
     else:

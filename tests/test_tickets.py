@@ -6,7 +6,7 @@ import pytest
 
 from tests.conftest import Caller
 from tests.helpers import create, event_types
-from tests.operations import ASSIGN, CREATE_TICKET, GET_TICKET, UPDATE_TICKET, ticket_input
+from tests.operations import ADD_MESSAGE, ADD_NOTE, ASSIGN, CREATE_TICKET, GET_TICKET, UPDATE_TICKET, ticket_input
 
 
 async def test_create_ticket_by_customer_opens_numbered_mobile_ticket(customer: Caller) -> None:
@@ -45,6 +45,29 @@ async def test_create_ticket_priority_defaults_by_category(customer: Caller, cat
 async def test_create_ticket_explicit_priority_wins(customer: Caller) -> None:
     ticket = await create(customer, category="OTHER", priority="HIGH")
     assert ticket["priority"] == "HIGH"
+
+
+SERVICE_VIEW = """
+mutation Create($input: CreateTicketInput!) {
+  createTicket(input: $input) {
+    ticket { messages { body internal } timeline { nodes { type } } }
+    errors { code }
+  }
+}"""
+
+
+async def test_create_ticket_service_sees_the_ticket_without_internal_content(
+    customer: Caller, agent: Caller, service: Caller
+) -> None:
+    filed = {"customerId": str(customer.id), "idempotencyKey": "crm-1"}
+    ticket = await create(service, **filed)
+    await agent.data(ADD_NOTE, {"ticketId": ticket["id"], "body": "Staff only"})
+    await agent.data(ADD_MESSAGE, {"ticketId": ticket["id"], "body": "We are on it"})
+    # The integration's retry answers with the ticket as it stands now, seen as a customer-facing system may.
+    replay = await service.data(SERVICE_VIEW, {"input": ticket_input(**filed)})
+    seen = replay["createTicket"]["ticket"]
+    assert seen["messages"] == [{"body": "We are on it", "internal": False}]
+    assert [node["type"] for node in seen["timeline"]["nodes"]] == ["CREATED", "MESSAGE_ADDED"]
 
 
 async def test_create_ticket_source_follows_role(customer: Caller, agent: Caller, service: Caller) -> None:
@@ -142,7 +165,17 @@ async def test_ticket_of_stranger_is_null_like_missing(customer: Caller, other_c
     assert (await other_customer.data(GET_TICKET, {"id": ticket["id"]}))["ticket"] is None
     assert (await other_customer.data(GET_TICKET, {"id": "TCK-000001"}))["ticket"] is None
     assert (await other_customer.data(GET_TICKET, {"id": "TCK-000099"}))["ticket"] is None
-    assert (await other_customer.data(GET_TICKET, {"id": "garbage"}))["ticket"] is None
+
+
+@pytest.mark.parametrize(
+    "ticket_id",
+    ["garbage", "TCK-", "TCK-0", "TCK-99999999999999999999", "TCK-\u00b2", "TCK-\u2460", "TCK-" + "9" * 5000],
+)
+async def test_ticket_malformed_id_is_bad_user_input(customer: Caller, ticket_id: str) -> None:
+    body = await customer.post(GET_TICKET, {"id": ticket_id})
+    assert body["data"] == {"ticket": None}
+    assert [error["extensions"]["code"] for error in body["errors"]] == ["BAD_USER_INPUT"]
+    assert "TCK-000042" in body["errors"][0]["message"]
 
 
 async def test_ticket_customer_and_viewer_come_from_token_claims(customer: Caller, agent: Caller) -> None:

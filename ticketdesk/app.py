@@ -23,7 +23,7 @@ from strawberry.http import GraphQLRequestData
 from strawberry.types import ExecutionResult
 from tortoise.context import TortoiseContext
 
-from ticketdesk.auth import Viewer, bearer_token, decode_token
+from ticketdesk.auth import Viewer, authenticated, bearer_token, decode_token
 from ticketdesk.context import Context
 from ticketdesk.errors import Unauthenticated
 from ticketdesk.graphiql import asset_routes, default_cache_dir, graphiql_page
@@ -98,7 +98,7 @@ class TicketdeskGraphQL(GraphQL[Context, None]):
                 raise context.auth_error or Unauthenticated(
                     'Send {"Authorization": "Bearer <token>"} as the connection_init payload.'
                 )
-            context.require()
+            authenticated(context.viewer, context.auth_error)
         except Unauthenticated as exc:
             raise ConnectionRejectionError({"message": exc.message, "code": exc.code}) from exc
         await self._remember(context.viewer)

@@ -1,20 +1,59 @@
-"""The per-request Context (viewer, loaders, settings) and the typed Info alias resolvers take."""
+"""The per-request Context (viewer, loaders, settings, hub) and the typed Info alias resolvers take."""
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeAlias
 
+from strawberry.dataloader import DataLoader
 from strawberry.types import Info as StrawberryInfo
 
-from ticketdesk.auth import Viewer, require
+from ticketdesk import models, policy
+from ticketdesk.auth import Viewer, authenticated
 from ticketdesk.errors import Unauthenticated
-from ticketdesk.models.enums import Role
-from ticketdesk.resolvers.loaders import Loaders
+from ticketdesk.resolvers import loaders
+from ticketdesk.resolvers.transaction import Actor
 from ticketdesk.settings import Settings
 
 if TYPE_CHECKING:
     from ticketdesk.subscriptions.hub import EventHub
+
+
+@dataclass
+class Loaders:
+    """`<Target>By<Key>Loader`s, built fresh for each request (and each subscription event)."""
+
+    principal_by_id: DataLoader[uuid.UUID, models.Principal | None] = field(
+        default_factory=lambda: DataLoader(loaders.principals_by_id)
+    )
+    ticket_by_id: DataLoader[uuid.UUID, models.Ticket | None] = field(
+        default_factory=lambda: DataLoader(loaders.tickets_by_id)
+    )
+    messages_by_ticket: DataLoader[uuid.UUID, list[models.Message]] = field(
+        default_factory=lambda: DataLoader(loaders.messages_by_ticket)
+    )
+    message_by_id: DataLoader[uuid.UUID, models.Message | None] = field(
+        default_factory=lambda: DataLoader(loaders.message_by_id)
+    )
+    attachments_by_ticket: DataLoader[uuid.UUID, list[models.Attachment]] = field(
+        default_factory=lambda: DataLoader(loaders.attachments_by_ticket)
+    )
+    attachments_by_message: DataLoader[uuid.UUID, list[models.Attachment]] = field(
+        default_factory=lambda: DataLoader(loaders.attachments_by_message)
+    )
+    escalations_by_ticket: DataLoader[uuid.UUID, list[models.EscalationRequest]] = field(
+        default_factory=lambda: DataLoader(loaders.escalations_by_ticket)
+    )
+    escalation_by_id: DataLoader[uuid.UUID, models.EscalationRequest | None] = field(
+        default_factory=lambda: DataLoader(loaders.escalation_by_id)
+    )
+    feedback_by_ticket: DataLoader[uuid.UUID, models.Feedback | None] = field(
+        default_factory=lambda: DataLoader(loaders.feedback_by_ticket)
+    )
+    transfer_by_ticket: DataLoader[uuid.UUID, models.AITransfer | None] = field(
+        default_factory=lambda: DataLoader(loaders.transfer_by_ticket)
+    )
 
 
 @dataclass
@@ -29,9 +68,24 @@ class Context:
     # WebSocket only: the `connection_init` payload, which carries the token there.
     connection_params: dict[str, Any] | None = None
 
-    def require(self, *roles: Role) -> Viewer:
-        """The authenticated viewer, refused (UNAUTHENTICATED / FORBIDDEN) unless in one of `roles`."""
-        return require(self.viewer, self.auth_error, *roles)
+    def authorize(self, operation: str) -> Viewer:
+        """The viewer, if the policy lets them call `operation`; else UNAUTHENTICATED / FORBIDDEN."""
+        return policy.authorize(self.viewer, self.auth_error, operation)
+
+    @property
+    def caller(self) -> Viewer:
+        """The authenticated viewer (every root field's policy gate has admitted them before anything runs)."""
+        return authenticated(self.viewer, self.auth_error)
+
+    @property
+    def scope(self) -> policy.Scope:
+        """What the caller may see."""
+        return policy.scope_of(self.caller)
+
+    @property
+    def actor(self) -> Actor:
+        """The caller as the resolvers' mutations take them: with the settings and this process's publisher."""
+        return Actor(self.caller, self.settings, self.hub.publish)
 
 
 Info: TypeAlias = StrawberryInfo[Context, Any]

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from ticketdesk.models.analysis import DEFAULT_PRIORITY, Analysis, Category, Priority, analyze
+from ticketdesk.models.analysis import Analysis, analyze
+from ticketdesk.models.enums import DEFAULT_PRIORITY, Category, Priority
 
 SEC = Category.SECURITY_CONCERN
 BANK = Category.BANKING_ISSUE

@@ -9,10 +9,20 @@ from typing import Any
 import pytest
 
 from tests.conftest import Caller, Clients, make_settings, served_app
-from tests.helpers import create
-from tests.subscriptions.wsclient import LEGACY_WS, PROTOCOLS, TICKET_EVENTS, TRANSPORT_WS, connect, subscribed
+from tests.helpers import create, set_status
+from tests.subscriptions.wsclient import (
+    LEGACY_WS,
+    PROTOCOLS,
+    STATUS_CHANGED,
+    TICKET_EVENTS,
+    TRANSPORT_WS,
+    connect,
+    subscribed,
+    wait_subscriptions,
+)
 from ticketdesk.auth import mint_token
 from ticketdesk.models.enums import Role
+from ticketdesk.policy import PERMISSIONS
 
 
 def _expired(clients: Clients) -> str:
@@ -123,13 +133,33 @@ async def test_token_expiry_ends_the_subscription(live: Clients, customer: Calle
     assert refused["payload"]["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
 
 
-async def test_service_role_may_not_subscribe(live: Clients) -> None:
-    service = live.as_role(Role.SERVICE)
+SUBSCRIPTION_MATRIX = [(query, role) for query in (TICKET_EVENTS, STATUS_CHANGED) for role in Role]
+
+
+@pytest.mark.parametrize(
+    ("query", "role"),
+    SUBSCRIPTION_MATRIX,
+    ids=[
+        f"{'ticketEvents' if q is TICKET_EVENTS else 'ticketStatusChanged'}-{r.value}" for q, r in SUBSCRIPTION_MATRIX
+    ],
+)
+async def test_subscription_roles_follow_the_policy(live: Clients, agent: Caller, query: str, role: Role) -> None:
+    operation = "ticketEvents" if query is TICKET_EVENTS else "ticketStatusChanged"
+    caller = live.as_role(role)
+    # A ticket whose status change every permitted role may see: the customer's own, or any for staff.
+    ticket = await create(caller if role is Role.CUSTOMER else live.as_role(Role.CUSTOMER))
     async with connect(live) as socket:
-        await socket.init({"Authorization": f"Bearer {service.token}"})
-        await socket.subscribe("1", TICKET_EVENTS)
-        refused = await socket.receive()
-    assert refused["payload"]["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+        await socket.init({"Authorization": f"Bearer {caller.token}"})
+        await socket.subscribe("1", query, {"ticketId": ticket["id"]})
+        if role not in PERMISSIONS[operation]:
+            refused, done = await socket.receive(), await socket.receive()
+            assert refused["payload"]["errors"][0]["extensions"]["code"] == "FORBIDDEN", refused
+            assert done == {"id": "1", "type": "complete"}
+            return
+        await wait_subscriptions(live, lambda count: count > 0)
+        await set_status(agent, ticket["id"], "IN_PROGRESS")
+        event = await socket.event("1")
+    assert (event["type"], event["ticketId"], event["toStatus"]) == ("STATUS_CHANGED", ticket["id"], "IN_PROGRESS")
 
 
 async def test_stranger_ticket_subscription_is_not_found(

@@ -2,52 +2,14 @@
 
 from __future__ import annotations
 
-import enum
 import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-__all__ = ["DEFAULT_PRIORITY", "Analysis", "Category", "Priority", "analyze"]
+from ticketdesk.models.enums import DEFAULT_PRIORITY, Category, Priority
 
-
-class Category(str, enum.Enum):
-    """What a ticket is about; the project's single definition (store, GraphQL and analysis share it)."""
-
-    APP_ERROR = "APP_ERROR"
-    BANKING_ISSUE = "BANKING_ISSUE"
-    ACCOUNT_ACCESS = "ACCOUNT_ACCESS"
-    TRANSACTION_ERROR = "TRANSACTION_ERROR"
-    FEATURE_QUESTION = "FEATURE_QUESTION"
-    SECURITY_CONCERN = "SECURITY_CONCERN"
-    OTHER = "OTHER"
-
-
-class Priority(str, enum.Enum):
-    """How fast a ticket needs a human; compare with `rank`, never with the string values."""
-
-    LOW = "LOW"
-    MEDIUM = "MEDIUM"
-    HIGH = "HIGH"
-    CRITICAL = "CRITICAL"
-
-    @property
-    def rank(self) -> int:
-        """Ordinal of the priority: LOW=0 .. CRITICAL=3."""
-        return _PRIORITY_ORDER.index(self)
-
-
-_PRIORITY_ORDER: tuple[Priority, ...] = tuple(Priority)
-
-DEFAULT_PRIORITY: dict[Category, Priority] = {
-    Category.SECURITY_CONCERN: Priority.CRITICAL,
-    Category.BANKING_ISSUE: Priority.HIGH,
-    Category.ACCOUNT_ACCESS: Priority.HIGH,
-    Category.TRANSACTION_ERROR: Priority.HIGH,
-    Category.APP_ERROR: Priority.MEDIUM,
-    Category.FEATURE_QUESTION: Priority.LOW,
-    Category.OTHER: Priority.LOW,
-}
+__all__ = ["Analysis", "analyze"]
 
 
 @dataclass(frozen=True)

@@ -1,12 +1,14 @@
-"""The store's enumerations; their values are the GraphQL enum values."""
+"""The domain's vocabulary: every enumeration the store, the resolvers and the GraphQL schema share.
+
+Their values are the GraphQL enum values, and the store keeps them as those strings.
+"""
 
 from __future__ import annotations
 
 import enum
 
-from ticketdesk.models.analysis import Category, Priority
-
 __all__ = [
+    "DEFAULT_PRIORITY",
     "Category",
     "EscalationStatus",
     "EventType",
@@ -15,7 +17,48 @@ __all__ = [
     "SenderType",
     "Source",
     "Status",
+    "TicketOrderField",
 ]
+
+
+class Category(str, enum.Enum):
+    """What a ticket is about."""
+
+    APP_ERROR = "APP_ERROR"
+    BANKING_ISSUE = "BANKING_ISSUE"
+    ACCOUNT_ACCESS = "ACCOUNT_ACCESS"
+    TRANSACTION_ERROR = "TRANSACTION_ERROR"
+    FEATURE_QUESTION = "FEATURE_QUESTION"
+    SECURITY_CONCERN = "SECURITY_CONCERN"
+    OTHER = "OTHER"
+
+
+class Priority(str, enum.Enum):
+    """How fast a ticket needs a human; compare with `rank`, never with the string values."""
+
+    LOW = "LOW"
+    MEDIUM = "MEDIUM"
+    HIGH = "HIGH"
+    CRITICAL = "CRITICAL"
+
+    @property
+    def rank(self) -> int:
+        """Ordinal of the priority: LOW=0 .. CRITICAL=3."""
+        return _PRIORITY_ORDER.index(self)
+
+
+_PRIORITY_ORDER: tuple[Priority, ...] = tuple(Priority)
+
+# The priority a ticket gets from its category when nobody names one.
+DEFAULT_PRIORITY: dict[Category, Priority] = {
+    Category.SECURITY_CONCERN: Priority.CRITICAL,
+    Category.BANKING_ISSUE: Priority.HIGH,
+    Category.ACCOUNT_ACCESS: Priority.HIGH,
+    Category.TRANSACTION_ERROR: Priority.HIGH,
+    Category.APP_ERROR: Priority.MEDIUM,
+    Category.FEATURE_QUESTION: Priority.LOW,
+    Category.OTHER: Priority.LOW,
+}
 
 
 class Status(str, enum.Enum):
@@ -76,3 +119,12 @@ class EventType(str, enum.Enum):
     ESCALATION_DECIDED = "ESCALATION_DECIDED"
     FEEDBACK_SUBMITTED = "FEEDBACK_SUBMITTED"
     ATTACHMENT_ADDED = "ATTACHMENT_ADDED"
+
+
+class TicketOrderField(str, enum.Enum):
+    """What a ticket list is sorted by; ties are broken by number."""
+
+    CREATED_AT = "CREATED_AT"
+    UPDATED_AT = "UPDATED_AT"
+    PRIORITY = "PRIORITY"
+    NUMBER = "NUMBER"

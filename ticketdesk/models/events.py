@@ -1,8 +1,9 @@
-"""The append-only ticket event log: one row per change, numbered in commit order.
+"""The append-only ticket event log: one row per change, numbered in commit order; writing and reading it.
 
 Each event's `seq` comes from the `event` counter row, which the writing transaction locks as its
 last step; transactions that record events therefore commit in `seq` order and the log has no
-holes. Subscribers can resume from a `seq` knowing that nothing below it can still appear.
+holes. Readers (timelines, the hub, subscription replay) can resume from a `seq` knowing that nothing
+below it can still appear.
 """
 
 from __future__ import annotations
@@ -13,16 +14,16 @@ from typing import TYPE_CHECKING, Any, cast
 from uuid import UUID
 
 from tortoise import fields
+from tortoise.expressions import Q
 from tortoise.models import Model
 
 from ticketdesk.models.enums import EventType, Role, Status
-from ticketdesk.models.tickets import next_values
+from ticketdesk.models.tickets import Ticket, next_values
 
 if TYPE_CHECKING:
     from ticketdesk.models.escalations import EscalationRequest
     from ticketdesk.models.messages import Message
     from ticketdesk.models.people import Principal
-    from ticketdesk.models.tickets import Ticket
 
 EVENT_COUNTER = "event"
 
@@ -101,3 +102,54 @@ async def record(
     ]
     await TicketEvent.bulk_create(events)
     return events
+
+
+@dataclass(frozen=True)
+class LoggedEvent:
+    """An event row with its ticket as read right after the event (for visibility and `ticket`)."""
+
+    row: TicketEvent
+    ticket: Ticket
+
+    @property
+    def customer_id(self) -> UUID:
+        """The customer whose ticket changed."""
+        return self.ticket.customer_id
+
+    @property
+    def seq(self) -> int:
+        """The event's position in the log."""
+        return int(self.row.seq)
+
+
+async def latest_seq() -> int:
+    """The newest event number in the log (0 when it is empty)."""
+    last = await TicketEvent.all().order_by("-seq").first()
+    return int(last.seq) if last is not None else 0
+
+
+async def read_log(after: int, *, limit: int, upto: int | None = None, where: Q | None = None) -> list[LoggedEvent]:
+    """Up to `limit` events above `after` (and at most `upto`) matching `where`, in log order, with their tickets."""
+    query = TicketEvent.filter(seq__gt=after)
+    if where is not None:
+        query = query.filter(where)
+    if upto is not None:
+        query = query.filter(seq__lte=upto)
+    rows = list(await query.order_by("seq").limit(limit))
+    if not rows:
+        return []
+    # One read of the tickets per batch, shared by every reader of it: visibility needs their customer,
+    # and most subscriptions select `ticket`, which would otherwise cost a query per subscriber.
+    tickets = {ticket.id: ticket for ticket in await Ticket.filter(id__in={row.ticket_id for row in rows})}
+    return [LoggedEvent(row, tickets[row.ticket_id]) for row in rows]
+
+
+async def read_timeline(ticket_id: UUID, *, after: int, limit: int, where: Q) -> list[TicketEvent]:
+    """Up to `limit` of one ticket's events above `after` that match `where`, oldest first."""
+    return list(await TicketEvent.filter(where, ticket_id=ticket_id, seq__gt=after).order_by("seq").limit(limit))
+
+
+async def occurred_at(seq: int) -> dt.datetime | None:
+    """When event `seq` was committed; None when the log holds no such event."""
+    row = await TicketEvent.filter(seq=seq).first()
+    return row.occurred_at if row is not None else None

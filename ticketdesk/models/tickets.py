@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from ticketdesk.models.people import Principal
 
 REFERENCE_PREFIX = "TCK-"
+MAX_NUMBER = 2**31 - 1  # tickets.number is an INT column
 
 
 def reference_for(number: int) -> str:

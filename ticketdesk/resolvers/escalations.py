@@ -3,24 +3,23 @@
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 
-from ticketdesk.auth import Viewer
-from ticketdesk.context import Context
-from ticketdesk.errors import UserError, UserErrorCode, not_found
+from ticketdesk.errors import UserError, UserErrorCode
 from ticketdesk.models import EscalationRequest, Ticket
 from ticketdesk.models.enums import EscalationStatus, EventType, Priority
 from ticketdesk.models.events import Change
-from ticketdesk.resolvers.unit import clean_optional_text, clean_text, find_ticket, write
+from ticketdesk.resolvers.lookup import escalation_for_update, ticket_for_update
+from ticketdesk.resolvers.transaction import Actor, transaction
+from ticketdesk.resolvers.validation import clean_optional_text, clean_text
 
 
 async def request_escalation(
-    context: Context, viewer: Viewer, ticket_ref: str, reason: str, target: Priority
+    actor: Actor, ticket_ref: str, reason: str, target: Priority
 ) -> tuple[EscalationRequest, Ticket]:
     """requestEscalation: at most one pending request per ticket."""
     text = clean_text(reason, "reason")
-    async with write(context, viewer) as unit:
-        ticket = await find_ticket(viewer, ticket_ref, for_update=True, field="ticketId")
+    async with transaction(actor) as tx:
+        ticket = await ticket_for_update(actor.scope, ticket_ref, "ticketId")
         if await EscalationRequest.filter(ticket_id=ticket.id, status=EscalationStatus.PENDING).exists():
             raise UserError(
                 UserErrorCode.CONFLICT,
@@ -28,34 +27,28 @@ async def request_escalation(
                 ["ticketId"],
             )
         escalation = await EscalationRequest.create(
-            ticket_id=ticket.id, reason=text, target_priority=target, requested_by=viewer.id
+            ticket_id=ticket.id, reason=text, target_priority=target, requested_by=actor.viewer.id
         )
-        await unit.record(ticket, Change(EventType.ESCALATION_REQUESTED, escalation_id=escalation.id))
+        await tx.record(ticket, Change(EventType.ESCALATION_REQUESTED, escalation_id=escalation.id))
     return escalation, ticket
 
 
 async def decide_escalation(
-    context: Context, viewer: Viewer, escalation_id: str, approve: bool, note: str | None
+    actor: Actor, escalation_id: str, approve: bool, note: str | None
 ) -> tuple[EscalationRequest, Ticket]:
     """decideEscalation: approval raises the ticket's priority to the target, never lowers it."""
     text = clean_optional_text(note, "note")
-    try:
-        key = uuid.UUID(escalation_id)
-    except ValueError:
-        raise not_found("escalation request") from None
-    async with write(context, viewer) as unit:
-        escalation = await EscalationRequest.filter(id=key).select_for_update().first()
-        if escalation is None:
-            raise not_found("escalation request")
+    async with transaction(actor) as tx:
+        escalation = await escalation_for_update(escalation_id)
         if escalation.status is not EscalationStatus.PENDING:
             raise UserError(
                 UserErrorCode.CONFLICT,
                 f"This request was already {escalation.status.value.lower()}.",
                 ["id"],
             )
-        ticket = await find_ticket(viewer, str(escalation.ticket_id), for_update=True)
+        ticket = await ticket_for_update(actor.scope, escalation.ticket_id)
         escalation.status = EscalationStatus.APPROVED if approve else EscalationStatus.DENIED
-        escalation.decided_by_id = viewer.id
+        escalation.decided_by_id = actor.viewer.id
         escalation.decision_note = text
         escalation.decided_at = dt.datetime.now(dt.UTC)
         await escalation.save()
@@ -69,5 +62,5 @@ async def decide_escalation(
             )
             ticket.priority = escalation.target_priority
             await ticket.save()
-        await unit.record(ticket, *changes)
+        await tx.record(ticket, *changes)
     return escalation, ticket

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
-import enum
-import json
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,20 +13,21 @@ from tortoise.queryset import QuerySet
 
 from ticketdesk.auth import Viewer
 from ticketdesk.errors import BadUserInput
+from ticketdesk.ids import TicketPosition, parse_ticket_cursor, ticket_cursor
 from ticketdesk.models import Message, Ticket
-from ticketdesk.models.enums import Category, Priority, Role, Source, Status
+from ticketdesk.models.enums import Category, Priority, Source, Status, TicketOrderField
+from ticketdesk.policy import scope_of
 
 DEFAULT_PAGE = 20
 SEARCH_TERMS_MAX = 10
 
-
-class OrderField(enum.Enum):
-    """What a ticket list is sorted by; ties are broken by number."""
-
-    CREATED_AT = "created_at"
-    UPDATED_AT = "updated_at"
-    PRIORITY = "severity"
-    NUMBER = "number"
+# The column (or, for PRIORITY, the annotation) each order sorts on.
+ORDER_COLUMN = {
+    TicketOrderField.CREATED_AT: "created_at",
+    TicketOrderField.UPDATED_AT: "updated_at",
+    TicketOrderField.PRIORITY: "severity",
+    TicketOrderField.NUMBER: "number",
+}
 
 
 @dataclass(frozen=True)
@@ -53,7 +51,7 @@ class TicketQuery:
 class PageRequest:
     """How much of the ordered list to return."""
 
-    order: OrderField = OrderField.CREATED_AT
+    order: TicketOrderField = TicketOrderField.CREATED_AT
     descending: bool = True
     first: int | None = None
     after: str | None = None
@@ -80,9 +78,8 @@ class Page:
 def visible_tickets(viewer: Viewer, where: TicketQuery | None) -> QuerySet[Ticket]:
     """The tickets the viewer may see that match `where`; customers are always scoped to their own."""
     where = where or TicketQuery()
-    query = Ticket.all()
-    if viewer.role is Role.CUSTOMER:
-        query = query.filter(customer_id=viewer.id)
+    scope = scope_of(viewer)
+    query = Ticket.filter(scope.tickets())
     for name in ("status", "priority", "category", "source"):
         values = getattr(where, name)
         if values:
@@ -103,9 +100,7 @@ def visible_tickets(viewer: Viewer, where: TicketQuery | None) -> QuerySet[Ticke
     if len(terms) > SEARCH_TERMS_MAX:
         raise BadUserInput(f"search takes at most {SEARCH_TERMS_MAX} terms.")
     for term in terms:
-        messages = Message.filter(body__icontains=term)
-        if not viewer.is_staff:
-            messages = messages.filter(internal=False)
+        messages = Message.filter(scope.messages(), body__icontains=term)
         query = query.filter(
             Q(reference__icontains=term)
             | Q(subject__icontains=term)
@@ -123,43 +118,26 @@ SEVERITY = RawSQL(
 )
 
 
-def _encode(ticket: Ticket, order: OrderField) -> str:
-    value: Any = ticket.priority.rank if order is OrderField.PRIORITY else getattr(ticket, order.value)
-    if isinstance(value, dt.datetime):
-        value = value.isoformat()
-    raw = json.dumps([order.name, value, ticket.number], separators=(",", ":"))
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+def _position(ticket: Ticket, order: TicketOrderField) -> TicketPosition:
+    value = ticket.priority.rank if order is TicketOrderField.PRIORITY else getattr(ticket, ORDER_COLUMN[order])
+    return TicketPosition(order, value, ticket.number)
 
 
-def _decode(cursor: str, order: OrderField, name: str) -> tuple[Any, int]:
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        kind, value, number = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        if kind != order.name or not isinstance(number, int):
-            raise ValueError(kind)
-        if order in (OrderField.CREATED_AT, OrderField.UPDATED_AT):
-            value = dt.datetime.fromisoformat(value)
-        elif not isinstance(value, int):
-            raise ValueError(value)
-    except (ValueError, TypeError, json.JSONDecodeError) as exc:
-        raise BadUserInput(
-            f"`{name}` is not a cursor of this list (cursors are only valid with the same orderBy)."
-        ) from exc
-    return value, number
-
-
-def _beyond(order: OrderField, descending: bool, value: Any, number: int) -> Q:
-    """Rows strictly after (value, number) in the given direction."""
+def _beyond(position: TicketPosition, descending: bool) -> Q:
+    """Rows strictly after `position` in the given direction."""
+    order, value, number = position.order, position.value, position.number
     op = "lt" if descending else "gt"
     # Any, as Q's filter keywords are: mypy checks a `**` dict against Q's `join_type: str` keyword too.
     number_beyond: dict[str, Any] = {f"number__{op}": number}
-    if order is OrderField.PRIORITY:
+    if order is TicketOrderField.NUMBER:
+        return Q(**number_beyond)
+    if isinstance(value, int):  # PRIORITY: the severity rank
         beyond = [p for p in Priority if (p.rank < value if descending else p.rank > value)]
         same = [p for p in Priority if p.rank == value]
         return Q(priority__in=beyond) | Q(priority__in=same, **number_beyond)
-    if order is OrderField.NUMBER:
-        return Q(**number_beyond)
-    return Q(**{f"{order.value}__{op}": value}) | Q(**{order.value: value, f"number__{op}": number})
+    column = ORDER_COLUMN[order]
+    value_beyond: dict[str, Any] = {f"{column}__{op}": value}
+    return Q(**value_beyond) | Q(**{column: value, **number_beyond})
 
 
 def _check(page: PageRequest, max_size: int) -> None:
@@ -190,13 +168,13 @@ async def list_tickets(viewer: Viewer, where: TicketQuery | None, page: PageRequ
     assert size is not None
     prefix = "-" if descending else ""
     ordered = base
-    if page.order is OrderField.PRIORITY:
+    if page.order is TicketOrderField.PRIORITY:
         ordered = ordered.annotate(severity=SEVERITY)
-    ordered = ordered.order_by(f"{prefix}{page.order.value}", f"{prefix}number")
+    ordered = ordered.order_by(f"{prefix}{ORDER_COLUMN[page.order]}", f"{prefix}number")
     cursor = page.before if backwards else page.after
     if cursor is not None:
-        value, number = _decode(cursor, page.order, "before" if backwards else "after")
-        ordered = ordered.filter(_beyond(page.order, descending, value, number))
+        position = parse_ticket_cursor(cursor, page.order, "before" if backwards else "after")
+        ordered = ordered.filter(_beyond(position, descending))
     if page.offset:
         ordered = ordered.offset(page.offset)
     rows = list(await ordered.limit(size + 1))
@@ -206,7 +184,7 @@ async def list_tickets(viewer: Viewer, where: TicketQuery | None, page: PageRequ
         rows.reverse()
     return Page(
         tickets=rows,
-        cursors=[_encode(ticket, page.order) for ticket in rows],
+        cursors=[ticket_cursor(_position(ticket, page.order)) for ticket in rows],
         has_next=cursor is not None if backwards else more,
         has_previous=more if backwards else (cursor is not None or bool(page.offset)),
         query=base,

@@ -4,28 +4,27 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
 
-from ticketdesk.auth import Viewer
-from ticketdesk.context import Context
 from ticketdesk.errors import validation
 from ticketdesk.models import AITransfer, Message, Ticket
-from ticketdesk.models.analysis import DEFAULT_PRIORITY, Analysis, analyze
-from ticketdesk.models.enums import Category, EventType, Priority, SenderType, Source
+from ticketdesk.models.analysis import Analysis, analyze
+from ticketdesk.models.enums import DEFAULT_PRIORITY, Category, EventType, Priority, SenderType, Source
 from ticketdesk.models.events import Change
 from ticketdesk.resolvers.people import customer_for
 from ticketdesk.resolvers.tickets import insert_ticket
-from ticketdesk.resolvers.unit import clean_optional_text, clean_text, write
+from ticketdesk.resolvers.transaction import Actor, transaction
+from ticketdesk.resolvers.validation import clean_optional_text, clean_text
 
 CONVERSATION_ID_MAX = 255
 HISTORY_MAX = 500
 
 
 @dataclass(frozen=True)
-class Line:
+class ConversationLine:
     """One line of the AI conversation as the app sent it."""
 
     role: SenderType
@@ -33,9 +32,23 @@ class Line:
     timestamp: dt.datetime | None = None
 
 
-def analyze_lines(summary: str, lines: list[Line]) -> Analysis:
+def analyze_conversation(lines: list[ConversationLine], summary: str = "") -> Analysis:
     """Escalation analysis of the customer's own words: their lines and the summary, never the AI's."""
     return analyze([summary, *(line.content for line in lines if line.role is SenderType.CUSTOMER)])
+
+
+@dataclass(frozen=True)
+class Handoff:
+    """What createFromAITransfer hands over, as the client sent it."""
+
+    conversation_id: str
+    summary_of_issue: str
+    category: Category | None = None
+    priority: Priority | None = None
+    history: list[ConversationLine] = field(default_factory=list)
+    suggested_resolution: str | None = None
+    customer_context: dict[str, Any] | None = None
+    customer_id: uuid.UUID | None = None
 
 
 async def _existing(customer_id: uuid.UUID, conversation_id: str) -> Ticket | None:
@@ -43,43 +56,31 @@ async def _existing(customer_id: uuid.UUID, conversation_id: str) -> Ticket | No
     return await Ticket.get(id=transfer.ticket_id) if transfer is not None else None
 
 
-async def create_from_ai_transfer(
-    context: Context,
-    viewer: Viewer,
-    *,
-    conversation_id: str,
-    summary_of_issue: str,
-    category: Category | None,
-    priority: Priority | None,
-    history: list[Line],
-    suggested_resolution: str | None,
-    customer_context: dict[str, Any] | None,
-    customer_id: uuid.UUID | None,
-) -> Ticket:
-    """Store the conversation as a ticket, once per (customer, conversation id)."""
-    conversation = clean_text(conversation_id, "conversationId", limit=CONVERSATION_ID_MAX)
-    summary = clean_text(summary_of_issue, "summaryOfIssue")
-    resolution = clean_optional_text(suggested_resolution, "suggestedResolution")
-    if len(history) > HISTORY_MAX:
+async def create_from_ai_transfer(actor: Actor, handoff: Handoff) -> Ticket:
+    """createFromAITransfer: store the conversation as a ticket, once per (customer, conversation id)."""
+    conversation = clean_text(handoff.conversation_id, "conversationId", limit=CONVERSATION_ID_MAX)
+    summary = clean_text(handoff.summary_of_issue, "summaryOfIssue")
+    resolution = clean_optional_text(handoff.suggested_resolution, "suggestedResolution")
+    if len(handoff.history) > HISTORY_MAX:
         raise validation(f"conversationHistory may hold at most {HISTORY_MAX} lines.", "conversationHistory")
     lines = [
-        Line(line.role, clean_text(line.content, f"conversationHistory.{i}.content"), line.timestamp)
-        for i, line in enumerate(history)
+        ConversationLine(line.role, clean_text(line.content, f"conversationHistory.{i}.content"), line.timestamp)
+        for i, line in enumerate(handoff.history)
     ]
-    owner = await customer_for(viewer, customer_id)
+    owner = await customer_for(actor.viewer, handoff.customer_id)
     if (replay := await _existing(owner, conversation)) is not None:
         return replay
-    analysis = analyze_lines(summary, lines)
-    category = category or analysis.category
+    analysis = analyze_conversation(lines, summary)
+    category = handoff.category or analysis.category
+    priority = handoff.priority or max(analysis.priority, DEFAULT_PRIORITY[category], key=lambda p: p.rank)
     try:
-        async with write(context, viewer) as unit:
+        async with transaction(actor) as tx:
             ticket = await insert_ticket(
-                unit,
                 customer_id=owner,
                 subject=analysis.suggested_subject,
                 description=summary,
                 category=category,
-                priority=priority or max(analysis.priority, DEFAULT_PRIORITY[category], key=lambda p: p.rank),
+                priority=priority,
                 source=Source.AI_TRANSFER,
             )
             now = dt.datetime.now(dt.UTC)
@@ -102,7 +103,7 @@ async def create_from_ai_transfer(
                 conversation_id=conversation,
                 summary_of_issue=summary,
                 suggested_resolution=resolution,
-                customer_context=customer_context,
+                customer_context=handoff.customer_context,
                 conversation_history=[
                     {
                         "role": line.role.value,
@@ -112,7 +113,7 @@ async def create_from_ai_transfer(
                     for line in lines
                 ],
             )
-            await unit.record(ticket, Change(EventType.CREATED))
+            await tx.record(ticket, Change(EventType.CREATED))
     except IntegrityError:
         # A concurrent retry of the same conversation committed first; answer with its ticket.
         if (replay := await _existing(owner, conversation)) is not None:

@@ -13,6 +13,7 @@ from strawberry.types import ExecutionContext
 
 from ticketdesk.errors import RequestError
 from ticketdesk.schema import enums as enums
+from ticketdesk.schema.gate import guard
 from ticketdesk.schema.mutation import Mutation
 from ticketdesk.schema.query import Query
 from ticketdesk.schema.subscription import Subscription
@@ -33,6 +34,7 @@ class TicketdeskSchema(strawberry.Schema):
 
 def build_schema(*, development: bool = True, introspection: bool = True) -> strawberry.Schema:
     """The schema; outside development unexpected errors are masked, and introspection can be off."""
+    guard(query=Query, mutation=Mutation, subscription=Subscription)
     # Factories, not instances: strawberry builds a fresh extension per operation.
     extensions: list[Callable[[], SchemaExtension]] = []
     if not development:

@@ -8,7 +8,6 @@ import strawberry
 
 from ticketdesk.errors import UserErrorCode as _UserErrorCode
 from ticketdesk.models import enums
-from ticketdesk.resolvers.listing import OrderField
 
 TicketStatus = strawberry.enum(enums.Status, name="TicketStatus", description="Where a ticket is in its workflow.")
 TicketPriority = strawberry.enum(
@@ -25,7 +24,9 @@ TicketEventType = strawberry.enum(enums.EventType, name="TicketEventType", descr
 UserErrorCode = strawberry.enum(
     _UserErrorCode, name="UserErrorCode", description="Why a permitted operation was refused."
 )
-TicketOrderField = strawberry.enum(OrderField, name="TicketOrderField", description="What to sort tickets by.")
+TicketOrderField = strawberry.enum(
+    enums.TicketOrderField, name="TicketOrderField", description="What to sort tickets by."
+)
 
 
 @strawberry.enum(description="Sort direction.")

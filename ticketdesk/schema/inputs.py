@@ -1,16 +1,19 @@
-"""Input types of the queries and mutations."""
+"""Input types of the queries and mutations, each turned into its resolver's form (ids parsed) in one method."""
 
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import strawberry
 from strawberry.scalars import JSON
 
-from ticketdesk.models.enums import Category, Priority, SenderType, Source, Status
-from ticketdesk.resolvers.listing import OrderField, TicketQuery
+from ticketdesk.ids import parse_uuid
+from ticketdesk.models.enums import Category, Priority, SenderType, Source, Status, TicketOrderField
+from ticketdesk.resolvers.listing import TicketQuery
+from ticketdesk.resolvers.tickets import NewTicket, TicketEdit
+from ticketdesk.resolvers.transfers import ConversationLine, Handoff
 from ticketdesk.schema.enums import OrderDirection
-from ticketdesk.schema.ids import parse_uuid
 
 
 @strawberry.input(description="Which tickets to list or count: AND across fields, OR within a list.")
@@ -56,7 +59,7 @@ class TicketFilter:
 
 @strawberry.input(description="How to sort tickets; ties are broken by number.")
 class TicketOrder:
-    field: OrderField = strawberry.field(default=OrderField.CREATED_AT, description="What to sort by.")
+    field: TicketOrderField = strawberry.field(default=TicketOrderField.CREATED_AT, description="What to sort by.")
     direction: OrderDirection = strawberry.field(default=OrderDirection.DESC, description="Which way.")
 
 
@@ -77,6 +80,19 @@ class CreateTicketInput:
         default=None, description="A retry with the same key for the same customer returns the same ticket."
     )
 
+    def to_command(self) -> NewTicket:
+        """The resolver's form of this input; a malformed customerId is BAD_USER_INPUT."""
+        return NewTicket(
+            subject=self.subject,
+            description=self.description,
+            category=self.category,
+            priority=self.priority,
+            attachment_urls=self.attachment_urls,
+            error_details=self.error_details,
+            customer_id=parse_uuid(self.customer_id, "input.customerId") if self.customer_id else None,
+            idempotency_key=self.idempotency_key,
+        )
+
 
 @strawberry.input(description="Account facts the concierge passes along.")
 class CustomerContextInput:
@@ -84,12 +100,24 @@ class CustomerContextInput:
     recent_transactions: int | None = strawberry.field(default=None, description="Recent transaction count.")
     account_age: str | None = strawberry.field(default=None, description="e.g. 2 years.")
 
+    def to_json(self) -> dict[str, Any]:
+        """The stored form: the contract's camelCase keys."""
+        return {
+            "accountStatus": self.account_status,
+            "recentTransactions": self.recent_transactions,
+            "accountAge": self.account_age,
+        }
+
 
 @strawberry.input(description="One line of the AI conversation.")
 class ConversationMessageInput:
     role: SenderType = strawberry.field(description="CUSTOMER for the customer's words, AI for the concierge's.")
     content: str = strawberry.field(description="The text, 1-10,000 characters.")
     timestamp: dt.datetime | None = strawberry.field(default=None, description="When it was said.")
+
+    def to_line(self) -> ConversationLine:
+        """The resolver's form of this line."""
+        return ConversationLine(self.role, self.content, self.timestamp)
 
 
 @strawberry.input(description="The AI concierge's hand-off of a conversation to a human.")
@@ -109,6 +137,19 @@ class AITransferInput:
         default=None, description="Service role only: the customer the conversation was with."
     )
 
+    def to_command(self) -> Handoff:
+        """The resolver's form of this input; a malformed customerId is BAD_USER_INPUT."""
+        return Handoff(
+            conversation_id=self.conversation_id,
+            summary_of_issue=self.summary_of_issue,
+            category=self.category,
+            priority=self.priority,
+            history=[line.to_line() for line in self.conversation_history],
+            suggested_resolution=self.suggested_resolution,
+            customer_context=self.customer_context.to_json() if self.customer_context is not None else None,
+            customer_id=parse_uuid(self.customer_id, "input.customerId") if self.customer_id else None,
+        )
+
 
 @strawberry.input(description="Fields of a ticket to change; omitted ones stay as they are.")
 class UpdateTicketInput:
@@ -116,3 +157,9 @@ class UpdateTicketInput:
     description: str | None = strawberry.field(default=None, description="1-10,000 characters.")
     category: Category | None = strawberry.field(default=None, description="What it is about.")
     priority: Priority | None = strawberry.field(default=None, description="How urgent it is.")
+
+    def to_command(self) -> TicketEdit:
+        """The resolver's form of this input."""
+        return TicketEdit(
+            subject=self.subject, description=self.description, category=self.category, priority=self.priority
+        )

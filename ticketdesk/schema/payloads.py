@@ -1,17 +1,16 @@
-"""Mutation payloads: the changed objects, or the reasons in `errors` (then the objects are null)."""
+"""Mutation payloads: the changed objects, or the reasons in `errors` (then the objects are null).
+
+Every mutation field returns `<Payload>.of(<what its resolver returned>)`; a UserError its resolver raised
+becomes `<Payload>(errors=[...])` in ticketdesk.schema.gate, so no field handles refusals itself.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
-from typing import TypeVar
-
 import strawberry
 
-from ticketdesk.errors import UserError as UserErrorException
+from ticketdesk import errors, models
 from ticketdesk.errors import UserErrorCode
 from ticketdesk.schema.types import EscalationRequest, Feedback, Message, Ticket
-
-T = TypeVar("T")
 
 
 @strawberry.type(description="Why a permitted operation was refused; nothing was changed.")
@@ -20,11 +19,21 @@ class UserError:
     message: str = strawberry.field(description="What went wrong and what to do about it.")
     field: list[str] | None = strawberry.field(description="Path of the input field at fault, if one is.")
 
+    @classmethod
+    def of(cls, error: errors.UserError) -> UserError:
+        """The GraphQL view of a refusal."""
+        return cls(code=error.code, message=error.message, field=error.field)
+
 
 @strawberry.type(description="The ticket a mutation created or changed.")
 class TicketPayload:
     ticket: Ticket | None = strawberry.field(default=None, description="The ticket; null when errors.")
     errors: list[UserError] = strawberry.field(default_factory=list, description="Empty on success.")
+
+    @classmethod
+    def of(cls, ticket: models.Ticket) -> TicketPayload:
+        """The payload of a ticket the mutation created or changed."""
+        return cls(ticket=Ticket.of(ticket))
 
 
 @strawberry.type(description="The message a mutation added.")
@@ -33,12 +42,22 @@ class MessagePayload:
     ticket: Ticket | None = strawberry.field(default=None, description="Its ticket; null when errors.")
     errors: list[UserError] = strawberry.field(default_factory=list, description="Empty on success.")
 
+    @classmethod
+    def of(cls, message: models.Message, ticket: models.Ticket) -> MessagePayload:
+        """The payload of a message the mutation added to `ticket`."""
+        return cls(message=Message.of(message), ticket=Ticket.of(ticket))
+
 
 @strawberry.type(description="The escalation request a mutation created or decided.")
 class EscalationPayload:
     escalation: EscalationRequest | None = strawberry.field(default=None, description="Null when errors.")
     ticket: Ticket | None = strawberry.field(default=None, description="Its ticket; null when errors.")
     errors: list[UserError] = strawberry.field(default_factory=list, description="Empty on success.")
+
+    @classmethod
+    def of(cls, escalation: models.EscalationRequest, ticket: models.Ticket) -> EscalationPayload:
+        """The payload of an escalation request of `ticket` the mutation created or decided."""
+        return cls(escalation=EscalationRequest.of(escalation), ticket=Ticket.of(ticket))
 
 
 @strawberry.type(description="The feedback a customer gave.")
@@ -47,10 +66,7 @@ class FeedbackPayload:
     ticket: Ticket | None = strawberry.field(default=None, description="Its ticket; null when errors.")
     errors: list[UserError] = strawberry.field(default_factory=list, description="Empty on success.")
 
-
-async def refused(work: Awaitable[T]) -> T | list[UserError]:
-    """Await the mutation; a UserError it raised (after its rollback) becomes the payload's errors."""
-    try:
-        return await work
-    except UserErrorException as exc:
-        return [UserError(code=exc.code, message=exc.message, field=exc.field)]
+    @classmethod
+    def of(cls, feedback: models.Feedback, ticket: models.Ticket) -> FeedbackPayload:
+        """The payload of the feedback given on `ticket`."""
+        return cls(feedback=Feedback.of(feedback), ticket=Ticket.of(ticket))

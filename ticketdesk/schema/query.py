@@ -6,20 +6,12 @@ from typing import Annotated
 
 import strawberry
 
-from ticketdesk.auth import STAFF, owns
 from ticketdesk.context import Info
-from ticketdesk.models import Principal
-from ticketdesk.models import Ticket as TicketRow
-from ticketdesk.models.enums import Category, Priority, Role, Status
-from ticketdesk.resolvers import listing
-from ticketdesk.resolvers.transfers import Line, analyze_lines
-from ticketdesk.resolvers.unit import parse_ticket_ref
+from ticketdesk.models.enums import Category, Priority, Status
+from ticketdesk.resolvers import listing, people, tickets, transfers
 from ticketdesk.schema.enums import OrderDirection
 from ticketdesk.schema.inputs import ConversationMessageInput, TicketFilter, TicketOrder
 from ticketdesk.schema.types import Agent, PageInfo, Ticket, Viewer
-
-ALL_ROLES = tuple(Role)
-READERS = (Role.CUSTOMER, Role.AGENT, Role.ADMIN)
 
 
 @strawberry.type(description="A ticket and its cursor.")
@@ -75,19 +67,13 @@ class EscalationAnalysis:
 class Query:
     @strawberry.field(description="Who is calling.")
     def viewer(self, info: Info) -> Viewer:
-        viewer = info.context.require()
+        viewer = info.context.caller
         return Viewer(id=strawberry.ID(str(viewer.id)), role=viewer.role, name=viewer.name, email=viewer.email)
 
     @strawberry.field(description='One ticket by UUID or reference ("TCK-000042"); null if missing or not yours.')
     async def ticket(self, info: Info, id: strawberry.ID) -> Ticket | None:
-        viewer = info.context.require(*READERS)
-        lookup = parse_ticket_ref(id)
-        if lookup is None:
-            return None
-        row = await TicketRow.filter(**lookup).first()
-        if row is None or not owns(viewer, row.customer_id):
-            return None
-        return Ticket.of(row)
+        row = await tickets.get_ticket(info.context.caller, id)
+        return Ticket.of(row) if row is not None else None
 
     @strawberry.field(
         description="Tickets the viewer may see, filtered and ordered; page with first/after (cursors), "
@@ -104,10 +90,9 @@ class Query:
         before: Annotated[str | None, strawberry.argument(description="End before this cursor.")] = None,
         offset: Annotated[int | None, strawberry.argument(description="Skip this many (with first).")] = None,
     ) -> TicketConnection:
-        viewer = info.context.require(*READERS)
         order = order_by or TicketOrder()
         page = await listing.list_tickets(
-            viewer,
+            info.context.caller,
             filter.to_query() if filter else None,
             listing.PageRequest(
                 order=order.field,
@@ -134,8 +119,9 @@ class Query:
 
     @strawberry.field(description="Counts of the tickets the viewer may see, in total, by status and by priority.")
     async def ticket_counts(self, info: Info, filter: TicketFilter | None = None) -> TicketCounts:
-        viewer = info.context.require(*READERS)
-        total, by_status, by_priority = await listing.count_tickets(viewer, filter.to_query() if filter else None)
+        total, by_status, by_priority = await listing.count_tickets(
+            info.context.caller, filter.to_query() if filter else None
+        )
         return TicketCounts(
             total=total,
             by_status=[StatusCount(status=s, count=by_status.get(s, 0)) for s in Status],
@@ -143,9 +129,8 @@ class Query:
         )
 
     @strawberry.field(description="Escalation analysis of a conversation (only CUSTOMER lines count).")
-    def analyze_conversation(self, info: Info, messages: list[ConversationMessageInput]) -> EscalationAnalysis:
-        info.context.require(*ALL_ROLES)
-        result = analyze_lines("", [Line(m.role, m.content, m.timestamp) for m in messages])
+    def analyze_conversation(self, messages: list[ConversationMessageInput]) -> EscalationAnalysis:
+        result = transfers.analyze_conversation([message.to_line() for message in messages])
         return EscalationAnalysis(
             should_escalate=result.should_escalate,
             category=result.category,
@@ -155,7 +140,5 @@ class Query:
         )
 
     @strawberry.field(description="Agents and admins, for assignment (agents and admins only).")
-    async def agents(self, info: Info) -> list[Agent]:
-        info.context.require(*STAFF)
-        rows = await Principal.filter(role__in=list(STAFF)).order_by("name", "id")
-        return [Agent.of(row) for row in rows]
+    async def agents(self) -> list[Agent]:
+        return [Agent.of(row) for row in await people.list_agents()]

@@ -10,15 +10,13 @@ from typing import Annotated
 
 import strawberry
 
-from ticketdesk.context import Info
-from ticketdesk.errors import BadUserInput, CursorExpired, NotFound, UserError
-from ticketdesk.models.enums import EventType, Role
-from ticketdesk.resolvers.loaders import Loaders
-from ticketdesk.resolvers.unit import find_ticket
-from ticketdesk.schema.types import TicketEvent, event_seq
-from ticketdesk.subscriptions.stream import event_stream, resume_point
-
-SUBSCRIBERS = (Role.CUSTOMER, Role.AGENT, Role.ADMIN)
+from ticketdesk.context import Info, Loaders
+from ticketdesk.errors import BadUserInput, CursorExpired, NotFound
+from ticketdesk.ids import parse_event_cursor
+from ticketdesk.models.enums import EventType
+from ticketdesk.resolvers.tickets import get_ticket
+from ticketdesk.schema.types import TicketEvent
+from ticketdesk.subscriptions.stream import CURSOR_EXPIRED, EventSelection, event_stream, resume_point
 
 TicketIdArgument = Annotated[
     strawberry.ID | None,
@@ -34,20 +32,23 @@ async def _events(
     info: Info, ticket_id: strawberry.ID | None, since: str | None, types: Collection[EventType] | None
 ) -> AsyncGenerator[TicketEvent, None]:
     context = info.context
-    viewer = context.require(*SUBSCRIBERS)
+    viewer = context.caller
     ticket: uuid.UUID | None = None
     if ticket_id is not None:
+        row = await get_ticket(viewer, ticket_id, "ticketId")
+        if row is None:
+            raise NotFound("No ticket with that id exists.")
+        ticket = row.id
+    start: int | None = None
+    if since is not None:
         try:
-            ticket = (await find_ticket(viewer, ticket_id, field="ticketId")).id
-        except UserError:
-            raise NotFound("No ticket with that id exists.") from None
-    try:
-        start = event_seq(since, "since") if since is not None else None
-    except BadUserInput:
-        raise CursorExpired("`since` is not a cursor this service issued; subscribe without it.") from None
-    start = await resume_point(start, dt.timedelta(hours=context.settings.resume_window_hours))
+            start = parse_event_cursor(since, "since")
+        except BadUserInput:
+            raise CursorExpired(CURSOR_EXPIRED) from None
+        start = await resume_point(start, dt.timedelta(hours=context.settings.resume_window_hours))
+    selection = EventSelection(context.scope, ticket_id=ticket, types=types)
     # aclosing: a subscriber that leaves must release its tap now, not when the generator is collected.
-    async with aclosing(event_stream(context.hub, viewer, since=start, ticket_id=ticket, types=types)) as rows:
+    async with aclosing(event_stream(context.hub, viewer, selection, since=start)) as rows:
         async for event in rows:
             # Fresh loaders per event: loaders kept for the connection's life would serve stale tickets.
             # Primed with the ticket the hub read once for all subscribers of this event.

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 from typing import Annotated
 
@@ -10,9 +9,8 @@ import strawberry
 from strawberry.scalars import JSON
 
 from ticketdesk import models
-from ticketdesk.auth import event_scope, sees_internal
 from ticketdesk.context import Info
-from ticketdesk.errors import BadUserInput
+from ticketdesk.ids import event_cursor
 from ticketdesk.models.enums import (
     Category,
     EscalationStatus,
@@ -23,26 +21,7 @@ from ticketdesk.models.enums import (
     Source,
     Status,
 )
-
-TIMELINE_PAGE = 50
-TIMELINE_MAX = 100
-CURSOR_PREFIX = "ev:"
-
-
-def event_cursor(seq: int) -> str:
-    """The opaque cursor of event `seq`; cursors sort like the events they name."""
-    return base64.urlsafe_b64encode(f"{CURSOR_PREFIX}{seq}".encode()).decode()
-
-
-def event_seq(cursor: str, name: str) -> int:
-    """The event number behind a cursor; BAD_USER_INPUT when it is not one of ours."""
-    try:
-        text = base64.urlsafe_b64decode(cursor.encode()).decode()
-        if text.startswith(CURSOR_PREFIX):
-            return int(text[len(CURSOR_PREFIX) :])
-    except ValueError:
-        pass
-    raise BadUserInput(f"`{name}` is not an event cursor.")
+from ticketdesk.resolvers.timeline import timeline as ticket_timeline
 
 
 def _id(value: object) -> strawberry.ID:
@@ -252,8 +231,8 @@ class Ticket:
     @strawberry.field(description="The conversation, oldest first; customers never see internal notes.")
     async def messages(self, info: Info) -> list[Message]:
         rows = await info.context.loaders.messages_by_ticket.load(self.row.id)
-        viewer = info.context.require()
-        visible = [row for row in rows if sees_internal(viewer) or not row.internal]
+        scope = info.context.scope
+        visible = [row for row in rows if scope.sees_message(row.internal)]
         visible.sort(key=lambda row: (row.created_at, row.position))
         return [Message.of(row) for row in visible]
 
@@ -291,22 +270,14 @@ class Ticket:
         first: Annotated[int | None, strawberry.argument(description="Page size, 1-100 (default 50).")] = None,
         after: Annotated[str | None, strawberry.argument(description="Cursor of the last event seen.")] = None,
     ) -> TicketEventConnection:
-        size = TIMELINE_PAGE if first is None else first
-        if not 1 <= size <= TIMELINE_MAX:
-            raise BadUserInput(f"`first` must be between 1 and {TIMELINE_MAX}.")
-        viewer = info.context.require()
-        query = models.TicketEvent.filter(ticket_id=self.row.id, **event_scope(viewer))
-        if after is not None:
-            query = query.filter(seq__gt=event_seq(after, "after"))
-        rows = list(await query.order_by("seq").limit(size + 1))
-        page = rows[:size]
+        page = await ticket_timeline(info.context.caller, self.row.id, first, after)
         return TicketEventConnection(
-            edges=[TicketEventEdge(cursor=event_cursor(row.seq), node=TicketEvent.of(row)) for row in page],
+            edges=[TicketEventEdge(cursor=event_cursor(row.seq), node=TicketEvent.of(row)) for row in page.events],
             page_info=PageInfo(
-                has_next_page=len(rows) > size,
-                has_previous_page=after is not None,
-                start_cursor=event_cursor(page[0].seq) if page else None,
-                end_cursor=event_cursor(page[-1].seq) if page else None,
+                has_next_page=page.has_next,
+                has_previous_page=page.has_previous,
+                start_cursor=event_cursor(page.events[0].seq) if page.events else None,
+                end_cursor=event_cursor(page.events[-1].seq) if page.events else None,
             ),
         )
 
@@ -351,7 +322,7 @@ class TicketEvent:
         if self.row.message_id is None:
             return None
         row = await info.context.loaders.message_by_id.load(self.row.message_id)
-        if row is None or (row.internal and not sees_internal(info.context.require())):
+        if row is None or not info.context.scope.sees_message(row.internal):
             return None
         return Message.of(row)
 

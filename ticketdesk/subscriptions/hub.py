@@ -12,12 +12,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import uuid
 from collections import deque
 from collections.abc import Sequence
-from dataclasses import dataclass
 
-from ticketdesk.models import Ticket, TicketEvent
+from ticketdesk.models import TicketEvent
+from ticketdesk.models.events import LoggedEvent, latest_seq, read_log
 from ticketdesk.subscriptions.broker import Broker
 
 log = logging.getLogger("ticketdesk.hub")
@@ -25,24 +24,6 @@ log = logging.getLogger("ticketdesk.hub")
 BATCH = 500
 # The hub's tasks are named with this prefix, so its background SQL can be told from a request's.
 TASK_PREFIX = "ticketdesk-hub"
-
-
-@dataclass(frozen=True)
-class LoggedEvent:
-    """An event row with its ticket as read right after the event (for visibility and `ticket`)."""
-
-    row: TicketEvent
-    ticket: Ticket
-
-    @property
-    def customer_id(self) -> uuid.UUID:
-        """The customer whose ticket changed."""
-        return self.ticket.customer_id
-
-    @property
-    def seq(self) -> int:
-        """The event's position in the log."""
-        return int(self.row.seq)
 
 
 class Tap:
@@ -197,23 +178,3 @@ async def _cancel(tasks: Sequence[asyncio.Task[None]]) -> None:
         for task in pending:
             task.cancel()
         _, pending = await asyncio.wait(pending, timeout=0.1)
-
-
-async def latest_seq() -> int:
-    """The newest event number in the log (0 when it is empty)."""
-    last = await TicketEvent.all().order_by("-seq").first()
-    return int(last.seq) if last is not None else 0
-
-
-async def read_log(after: int, *, limit: int, upto: int | None = None, **filters: object) -> list[LoggedEvent]:
-    """Up to `limit` events above `after` (and at most `upto`) matching `filters`, in log order."""
-    query = TicketEvent.filter(seq__gt=after, **filters)
-    if upto is not None:
-        query = query.filter(seq__lte=upto)
-    rows = list(await query.order_by("seq").limit(limit))
-    if not rows:
-        return []
-    # One read of the tickets per batch, shared by every subscriber: visibility needs their customer,
-    # and most subscriptions select `ticket`, which would otherwise cost a query per subscriber.
-    tickets = {ticket.id: ticket for ticket in await Ticket.filter(id__in={row.ticket_id for row in rows})}
-    return [LoggedEvent(row, tickets[row.ticket_id]) for row in rows]

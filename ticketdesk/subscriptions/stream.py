@@ -13,54 +13,69 @@ import datetime as dt
 import logging
 import uuid
 from collections.abc import AsyncGenerator, Collection
+from dataclasses import dataclass
 
-from ticketdesk.auth import Viewer, event_scope, sees_event
+from tortoise.expressions import Q
+
+from ticketdesk.auth import Viewer
 from ticketdesk.errors import CursorExpired, Unauthenticated
-from ticketdesk.models import TicketEvent
 from ticketdesk.models.enums import EventType
-from ticketdesk.subscriptions.hub import BATCH, EventHub, LoggedEvent, Tap, latest_seq, read_log
+from ticketdesk.models.events import LoggedEvent, latest_seq, occurred_at, read_log
+from ticketdesk.policy import Scope
+from ticketdesk.subscriptions.hub import BATCH, EventHub, Tap
 
 log = logging.getLogger("ticketdesk.subscriptions")
 
 TOKEN_EXPIRED = "The token has expired; reconnect with a fresh token and pass the last cursor you received as `since`."
+CURSOR_EXPIRED = (
+    "This cursor is unknown or older than the resume window; reload with queries, then subscribe without `since`."
+)
 
 
-async def resume_point(since: int | None, window: dt.timedelta) -> int | None:
+async def resume_point(since: int, window: dt.timedelta) -> int:
     """Check a `since` event number: it must name a kept event no older than `window`."""
-    if since is None:
-        return None
-    row = await TicketEvent.filter(seq=since).first()
-    if row is None or row.occurred_at < dt.datetime.now(dt.UTC) - window:
-        raise CursorExpired(
-            "This cursor is unknown or older than the resume window; reload with queries, then subscribe "
-            "without `since`."
-        )
+    when = await occurred_at(since)
+    if when is None or when < dt.datetime.now(dt.UTC) - window:
+        raise CursorExpired(CURSOR_EXPIRED)
     return since
 
 
-async def event_stream(
-    hub: EventHub,
-    viewer: Viewer,
-    *,
-    since: int | None,
-    ticket_id: uuid.UUID | None = None,
-    types: Collection[EventType] | None = None,
-) -> AsyncGenerator[LoggedEvent, None]:
-    """The events `viewer` may see (of one ticket, of some types), after `since` or from now on."""
-    filters: dict[str, object] = event_scope(viewer)
-    if ticket_id is not None:
-        filters["ticket_id"] = ticket_id
-    if types is not None:
-        filters["type__in"] = list(types)
+@dataclass(frozen=True)
+class EventSelection:
+    """The events one subscription delivers: those in the viewer's scope, of one ticket and some types if given.
 
-    def wanted(event: LoggedEvent) -> bool:
+    `where` reads them from the log (replay), `matches` picks them from the hub's batches (live); both
+    take visibility from the same ticketdesk.policy scope.
+    """
+
+    scope: Scope
+    ticket_id: uuid.UUID | None = None
+    types: Collection[EventType] | None = None
+
+    def where(self) -> Q:
+        """The selection as a filter on the event log."""
+        where = self.scope.events()
+        if self.ticket_id is not None:
+            where &= Q(ticket_id=self.ticket_id)
+        if self.types is not None:
+            where &= Q(type__in=list(self.types))
+        return where
+
+    def matches(self, event: LoggedEvent) -> bool:
+        """Whether an event read by the hub belongs to the selection."""
         row = event.row
         return (
-            sees_event(viewer, event.customer_id, row.type)
-            and (ticket_id is None or row.ticket_id == ticket_id)
-            and (types is None or row.type in types)
+            self.scope.sees_event(event.customer_id, row.type)
+            and (self.ticket_id is None or row.ticket_id == self.ticket_id)
+            and (self.types is None or row.type in self.types)
         )
 
+
+async def event_stream(
+    hub: EventHub, viewer: Viewer, selection: EventSelection, *, since: int | None
+) -> AsyncGenerator[LoggedEvent, None]:
+    """The selected events after `since`, or from now on, in log order, until the viewer's token expires."""
+    where = selection.where()
     last = since
     while True:
         tap = hub.tap()
@@ -70,7 +85,7 @@ async def event_stream(
                 # read yet: anything up to it is older than the subscription and is skipped.
                 last = max(await latest_seq(), tap.after)
             while last < tap.after:
-                replayed = await read_log(last, limit=BATCH, upto=tap.after, **filters)
+                replayed = await read_log(last, limit=BATCH, upto=tap.after, where=where)
                 for event in replayed:
                     last = event.seq
                     yield event
@@ -80,7 +95,7 @@ async def event_stream(
                 for event in await _take(tap, viewer):
                     if event.seq > last:
                         last = event.seq
-                        if wanted(event):
+                        if selection.matches(event):
                             yield event
             if tap.closed:
                 return

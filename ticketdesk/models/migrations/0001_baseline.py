@@ -2,8 +2,7 @@ from tortoise import migrations
 from tortoise.migrations import operations as ops
 import functools
 from json import dumps, loads
-from ticketdesk.models.analysis import Category, Priority
-from ticketdesk.models.enums import EscalationStatus, EventType, Role, SenderType, Source, Status
+from ticketdesk.models.enums import Category, EscalationStatus, EventType, Priority, Role, SenderType, Source, Status
 from tortoise.fields.base import OnDelete
 from uuid import uuid4
 from tortoise import fields

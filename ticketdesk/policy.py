@@ -1,0 +1,149 @@
+"""Who may do what, and who may see what: the one place ticketdesk decides either.
+
+- `PERMISSIONS` names the roles that may call each GraphQL operation. The schema puts a gate built from it
+  on every root field (a root field without an entry stops the schema from being built), and the
+  authorization tests read the same table.
+- `scope_of(viewer)` is what a viewer may see: whose tickets, and whether internal content (internal
+  notes and the events that carry them). A `Scope` renders itself as query filters for everything read
+  from the store (lists, counts, search, timelines, subscription replay) and as predicates for what is
+  already in memory (live events, a ticket's messages), so reads and live delivery cannot disagree.
+- The object rules that depend on who is asking: the status workflow per role, whose tickets a caller
+  may file, and who may be assigned a ticket.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+
+from tortoise.expressions import Q
+
+from ticketdesk.auth import Viewer, authenticated
+from ticketdesk.errors import Forbidden, Unauthenticated, UserError, UserErrorCode
+from ticketdesk.models.enums import EventType, Role, Status
+
+EVERYONE = frozenset(Role)
+# People read and follow tickets; a service only acts for a customer (it files, it does not browse).
+PEOPLE = frozenset({Role.CUSTOMER, Role.AGENT, Role.ADMIN})
+STAFF = frozenset({Role.AGENT, Role.ADMIN})
+
+PERMISSIONS: Mapping[str, frozenset[Role]] = MappingProxyType(
+    {
+        # Queries
+        "viewer": EVERYONE,
+        "ticket": PEOPLE,
+        "tickets": PEOPLE,
+        "ticketCounts": PEOPLE,
+        "analyzeConversation": EVERYONE,
+        "agents": STAFF,
+        # Mutations
+        "createTicket": EVERYONE,
+        "createFromAITransfer": frozenset({Role.CUSTOMER, Role.SERVICE}),
+        "updateTicket": STAFF,
+        "changeTicketStatus": PEOPLE,
+        "assignTicket": STAFF,
+        "addMessage": PEOPLE,
+        "addInternalNote": STAFF,
+        "requestEscalation": PEOPLE,
+        "decideEscalation": frozenset({Role.ADMIN}),
+        "submitFeedback": frozenset({Role.CUSTOMER}),
+        # Subscriptions
+        "ticketEvents": PEOPLE,
+        "ticketStatusChanged": PEOPLE,
+    }
+)
+
+
+def authorize(viewer: Viewer | None, refusal: Unauthenticated | None, operation: str) -> Viewer:
+    """The viewer, if authenticated and allowed to call `operation`; else UNAUTHENTICATED or FORBIDDEN."""
+    viewer = authenticated(viewer, refusal)
+    roles = PERMISSIONS[operation]
+    if viewer.role not in roles:
+        allowed = ", ".join(sorted(role.value.lower() for role in roles))
+        raise Forbidden(f"The {viewer.role.value.lower()} role may not call {operation} (allowed: {allowed}).")
+    return viewer
+
+
+# Events that exist only to carry internal content.
+INTERNAL_EVENTS = frozenset({EventType.NOTE_ADDED})
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What one viewer may see: the tickets of `customer_id` (None: of every customer), internal content or not."""
+
+    customer_id: uuid.UUID | None
+    internal: bool
+
+    def sees_ticket(self, customer_id: uuid.UUID) -> bool:
+        """Whether a ticket of `customer_id` is in view."""
+        return self.customer_id is None or self.customer_id == customer_id
+
+    def tickets(self) -> Q:
+        """`sees_ticket` as a filter on tickets."""
+        return Q() if self.customer_id is None else Q(customer_id=self.customer_id)
+
+    def sees_message(self, internal: bool) -> bool:
+        """Whether a message (internal or not) of a ticket in view may be shown."""
+        return self.internal or not internal
+
+    def messages(self) -> Q:
+        """`sees_message` as a filter on messages."""
+        return Q() if self.internal else Q(internal=False)
+
+    def sees_event(self, customer_id: uuid.UUID, event_type: EventType) -> bool:
+        """Whether an event of a ticket of `customer_id` is in view."""
+        return self.sees_ticket(customer_id) and (self.internal or event_type not in INTERNAL_EVENTS)
+
+    def events(self) -> Q:
+        """`sees_event` as a filter on the event log."""
+        where = Q() if self.customer_id is None else Q(ticket__customer_id=self.customer_id)
+        return where if self.internal else where & Q(type__not_in=list(INTERNAL_EVENTS))
+
+
+def scope_of(viewer: Viewer) -> Scope:
+    """Staff see every ticket and internal content; customers their own tickets without it; services see
+    the tickets they act on as a customer-facing integration would (never internal content)."""
+    if viewer.role in STAFF:
+        return Scope(customer_id=None, internal=True)
+    if viewer.role is Role.CUSTOMER:
+        return Scope(customer_id=viewer.id, internal=False)
+    return Scope(customer_id=None, internal=False)
+
+
+# The status workflow: the statuses each side may move a ticket to, from each status.
+STAFF_TRANSITIONS: Mapping[Status, frozenset[Status]] = MappingProxyType(
+    {
+        Status.OPEN: frozenset({Status.IN_PROGRESS, Status.RESOLVED, Status.CLOSED}),
+        Status.IN_PROGRESS: frozenset({Status.OPEN, Status.RESOLVED, Status.CLOSED}),
+        Status.RESOLVED: frozenset({Status.CLOSED, Status.REOPENED}),
+        Status.CLOSED: frozenset({Status.REOPENED}),
+        Status.REOPENED: frozenset({Status.IN_PROGRESS, Status.RESOLVED, Status.CLOSED}),
+    }
+)
+CUSTOMER_TRANSITIONS: Mapping[Status, frozenset[Status]] = MappingProxyType(
+    {Status.RESOLVED: frozenset({Status.CLOSED, Status.REOPENED})}
+)
+
+
+def next_statuses(viewer: Viewer, current: Status) -> frozenset[Status]:
+    """The statuses `viewer` may move a ticket in `current` to."""
+    table = CUSTOMER_TRANSITIONS if viewer.role is Role.CUSTOMER else STAFF_TRANSITIONS
+    return table.get(current, frozenset())
+
+
+def filed_for(viewer: Viewer, customer_id: uuid.UUID | None) -> uuid.UUID:
+    """The customer a ticket filed by `viewer` belongs to: a customer's own, the named one for anyone else."""
+    if viewer.role is Role.CUSTOMER:
+        if customer_id is not None and customer_id != viewer.id:
+            raise UserError(UserErrorCode.FORBIDDEN, "Customers create tickets only for themselves.", ["customerId"])
+        return viewer.id
+    if customer_id is None:
+        raise UserError(UserErrorCode.VALIDATION, "Name the customer this ticket is for (customerId).", ["customerId"])
+    return customer_id
+
+
+# Who may work a ticket, and so be assigned one.
+ASSIGNABLE = STAFF
