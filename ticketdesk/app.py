@@ -33,7 +33,7 @@ from ticketdesk.schema import build_schema
 from ticketdesk.settings import Settings
 from ticketdesk.subscriptions.broker import Broker
 from ticketdesk.subscriptions.hub import EventHub
-from ticketdesk.subscriptions.websocket import PingingTransportWSHandler
+from ticketdesk.websocket import PingingTransportWSHandler
 
 log = logging.getLogger("ticketdesk")
 
