@@ -7,9 +7,10 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 
@@ -35,14 +36,22 @@ class ServerProcess:
 
 
 @contextmanager
-def running_server(env: dict[str, str], *, serve: bool = False) -> Iterator[ServerProcess]:
-    """Start the app in its own process (`uvicorn ticketdesk.app:app`, or `ticketdesk serve` when `serve`)."""
+def running_server(
+    env: dict[str, str], *, serve: bool = False, options: Sequence[str] = (), log: Path | None = None
+) -> Iterator[ServerProcess]:
+    """Start the app in its own process (`uvicorn ticketdesk.app:app`, or `ticketdesk serve [options]` when
+    `serve`), its output going to `log` when given."""
     port = free_port()
     if serve:
-        command = [sys.executable, "-m", "ticketdesk.cli", "serve", "--port", str(port)]
+        command = [sys.executable, "-m", "ticketdesk.cli", "serve", "--port", str(port), *options]
     else:
         command = [sys.executable, "-m", "uvicorn", "ticketdesk.app:app", "--port", str(port), "--log-level", "warning"]
-    process = subprocess.Popen(command, env={**os.environ, **env})
+    output = log.open("wb") if log is not None else None
+    try:
+        process = subprocess.Popen(command, env={**os.environ, **env}, stdout=output, stderr=output)
+    finally:
+        if output is not None:
+            output.close()  # the child has its own copy
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30

@@ -182,7 +182,7 @@ async def test_asset_routes_serve_only_manifest_names(fake_cache: Path) -> None:
 
 
 def test_page_points_at_local_assets_when_present(fake_cache: Path) -> None:
-    html = graphiql.graphiql_html(True, fake_cache)
+    html = graphiql.graphiql_html(fake_cache, assets_available=True, cdn_intended=False)
     assert "unpkg.com" not in html
     tags = re.findall(r"<(?:script|link)\b[^>]*\b(?:src|href)=\"(/[^\"]+|https?://[^\"]+)\"[^>]*>", html)
     assert sorted(tags) == sorted(f"/graphiql-assets/{name}" for name in graphiql.asset_names())
@@ -193,41 +193,37 @@ def test_page_points_at_local_assets_when_present(fake_cache: Path) -> None:
         assert f'integrity="{sri((fake_cache / name).read_bytes())}"' in tag.group(0)
 
 
-def test_page_falls_back_to_the_cdn_when_absent(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("TICKETDESK_GRAPHIQL_CDN", raising=False)
-    html = graphiql.graphiql_html(False)
+def test_page_falls_back_to_the_cdn_when_absent(tmp_path: Path) -> None:
+    html = graphiql.graphiql_html(tmp_path, assets_available=False, cdn_intended=False)
     assert "/graphiql-assets/" not in html
     for package in graphiql.PACKAGES:
         for path, _ in package.files:
             assert f'"{package.cdn_url(path)}"' in html
     assert "ticketdesk fetch-graphiql" in html  # the placeholder tells whoever is stuck on "Loading..."
 
-    monkeypatch.setenv("TICKETDESK_GRAPHIQL_CDN", "1")
-    assert graphiql.graphiql_html(False) == get_graphql_ide_html("graphiql")
+    intended = graphiql.graphiql_html(tmp_path, assets_available=False, cdn_intended=True)
+    assert intended == get_graphql_ide_html("graphiql")
 
 
-def test_missing_assets_warn_unless_the_cdn_is_intended(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
-) -> None:
-    monkeypatch.delenv("TICKETDESK_GRAPHIQL_CDN", raising=False)
+def test_missing_assets_warn_unless_the_cdn_is_intended(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.WARNING, logger="ticketdesk"):
-        html = graphiql.graphiql_page(tmp_path / "empty")
+        html = graphiql.graphiql_page(tmp_path / "empty", cdn_intended=False)
     assert "unpkg.com" in html
     assert "ticketdesk fetch-graphiql" in caplog.text
 
     caplog.clear()
-    monkeypatch.setenv("TICKETDESK_GRAPHIQL_CDN", "1")
     with caplog.at_level(logging.WARNING, logger="ticketdesk"):
-        graphiql.graphiql_page(tmp_path / "empty")
+        graphiql.graphiql_page(tmp_path / "empty", cdn_intended=True)
     assert caplog.text == ""
 
 
-def test_default_cache_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_cache_dir_comes_from_the_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("TICKETDESK_GRAPHIQL_ASSETS", str(tmp_path / "here"))
-    assert graphiql.default_cache_dir() == tmp_path / "here"
+    assert graphiql.cache_dir(Settings(_env_file=None)) == tmp_path / "here"
     monkeypatch.delenv("TICKETDESK_GRAPHIQL_ASSETS")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
-    assert graphiql.default_cache_dir() == tmp_path / "ticketdesk" / f"graphiql-{graphiql.manifest_hash()}"
+    expected = tmp_path / "ticketdesk" / f"graphiql-{graphiql.manifest_hash()}"
+    assert graphiql.cache_dir(Settings(_env_file=None)) == expected
 
 
 def test_pins_name_npm_tarballs() -> None:
@@ -238,9 +234,8 @@ def test_pins_name_npm_tarballs() -> None:
     assert all(p.integrity.startswith("sha512-") for p in graphiql.PACKAGES)
 
 
-async def test_app_serves_the_local_page_and_assets(fake_cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("TICKETDESK_GRAPHIQL_ASSETS", str(fake_cache))
-    settings = Settings(database_url="sqlite://:memory:", env="development", _env_file=None)
+async def test_app_serves_the_local_page_and_assets(fake_cache: Path) -> None:
+    settings = Settings(database_url="sqlite://:memory:", env="development", graphiql_assets=fake_cache, _env_file=None)
     app = create_app(settings)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
         page = await client.get("/graphql", headers={"Accept": "text/html"})

@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from ticketdesk.auth import mint_token
-from ticketdesk.graphiql import asset_names, default_cache_dir, fetch_assets
+from ticketdesk.graphiql import asset_names, cache_dir, fetch_assets
 from ticketdesk.models.enums import Role
 from ticketdesk.settings import Settings
 
@@ -53,9 +53,10 @@ def node() -> str:
 @pytest.fixture(scope="module")
 def assets() -> Path:
     """The GraphiQL asset cache, filled from the registry on first use."""
-    cache = default_cache_dir()
+    settings = Settings()
+    cache = cache_dir(settings)
     try:
-        fetch_assets(cache)
+        fetch_assets(cache, registry=settings.npm_registry)
     except OSError as exc:  # an integrity mismatch (AssetError) is a failure, not a reason to skip
         pytest.skip(f"cannot reach the npm registry to fetch GraphiQL's assets into {cache}: {exc}")
     return cache

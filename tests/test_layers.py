@@ -129,3 +129,26 @@ def test_layers_schema_names_models_only_as_types() -> None:
             if isinstance(node, ast.Name) and node.id in bound and id(node) not in annotations:
                 misuse.append(f"{module}:{node.lineno} uses {node.id} outside a type annotation")
     assert misuse == []
+
+
+# Undocumented members reached without an underscore to give them away.
+UNDOCUMENTED = ("cross_web", "tortoise.backends.base.executor", "strawberry.subscriptions.protocols")
+
+
+def test_layers_library_internals_are_reached_only_from_ticketdesk_internals() -> None:
+    reaches: list[str] = []
+    for module, tree in _modules():
+        if module == "ticketdesk.internals":
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module and not node.module.startswith("ticketdesk"):
+                private = [alias.name for alias in node.names if alias.name.startswith("_")]
+                if any(part.startswith("_") for part in node.module.split(".")[1:]) or private:
+                    reaches.append(f"{module} imports {node.module} {private}")
+                if node.module.startswith(UNDOCUMENTED):
+                    reaches.append(f"{module} imports {node.module}")
+            elif isinstance(node, ast.Call):
+                private_keywords = [kw.arg for kw in node.keywords if kw.arg and kw.arg.startswith("_")]
+                if private_keywords:
+                    reaches.append(f"{module}:{node.lineno} passes {private_keywords}")
+    assert reaches == []

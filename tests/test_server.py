@@ -137,6 +137,32 @@ def test_serve_refuses_several_workers_without_shared_backends(tmp_path: Path, e
     assert "--workers > 1 needs a shared store and broker" in result.stderr
 
 
+@pytest.mark.postgres
+@pytest.mark.redis
+def test_serve_starts_several_workers_on_a_fresh_database(postgres_url: str, redis_url: str, tmp_path: Path) -> None:
+    env = {"TICKETDESK_DATABASE_URL": postgres_url, "TICKETDESK_BROADCAST_URL": redis_url, "TICKETDESK_GRAPHIQL": "0"}
+    log = tmp_path / "serve.log"
+    with running_server(env, serve=True, options=["--workers", "3"], log=log) as server:
+        token = mint_token(make_settings(postgres_url), Role.CUSTOMER, uuid.uuid4())
+        for _ in range(20):
+            response = httpx.post(
+                f"{server.url}/graphql",
+                json={
+                    "query": 'mutation { createTicket(input: {subject: "s", description: "d", category: OTHER}) '
+                    "{ ticket { number } errors { code } } }"
+                },
+                headers={"Authorization": f"Bearer {token}"},
+            )
+            assert response.json()["data"]["createTicket"]["errors"] == []
+        deadline = time.monotonic() + 20
+        while log.read_text().count("Application startup complete") < 3 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        output = log.read_text()
+    # Every worker migrated on start as well (a no-op behind the migration lock) and came up.
+    assert output.count("Application startup complete") == 3, output
+    assert "startup failed" not in output and "Traceback" not in output, output
+
+
 def test_cli_token_is_accepted_by_the_api(server: str, tmp_path: Path) -> None:
     subject = str(uuid.uuid4())
     result = subprocess.run(

@@ -8,7 +8,6 @@ import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
-from cross_web import HTTPException
 from graphql import GraphQLError, OperationType, get_operation_ast, parse
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -26,7 +25,8 @@ from tortoise.context import TortoiseContext
 from ticketdesk.auth import Viewer, authenticated, bearer_token, decode_token
 from ticketdesk.context import Context
 from ticketdesk.errors import Unauthenticated
-from ticketdesk.graphiql import asset_routes, default_cache_dir, graphiql_page
+from ticketdesk.graphiql import asset_routes, cache_dir, graphiql_page
+from ticketdesk.internals import HTTPException, request_data_of
 from ticketdesk.models.store import open_store, ping
 from ticketdesk.resolvers.people import upsert_viewer
 from ticketdesk.schema import build_schema
@@ -62,13 +62,12 @@ class TicketdeskGraphQL(GraphQL[Context, None]):
     async def render_graphql_ide(self, request: Request) -> Response:
         """GraphiQL loading its assets from this app (see ticketdesk.graphiql), built on first use."""
         if self._graphiql_html is None:
-            self._graphiql_html = graphiql_page()
+            self._graphiql_html = graphiql_page(cache_dir(self.settings), cdn_intended=self.settings.graphiql_cdn)
         return HTMLResponse(self._graphiql_html)
 
     async def execute_single(self, *args: Any, **kwargs: Any) -> ExecutionResult:
         """Refuse a subscription sent over plain HTTP with a pointer to WebSocket (strawberry answers `null`)."""
-        request_data: GraphQLRequestData = kwargs["request_data"]
-        if _is_subscription(request_data):
+        if _is_subscription(request_data_of(kwargs)):
             raise HTTPException(
                 400, "Subscriptions run over WebSocket on /graphql (graphql-transport-ws or graphql-ws), not HTTP."
             )
@@ -173,7 +172,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/readyz", readyz),
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
-            *(asset_routes(default_cache_dir()) if settings.graphiql_enabled else []),
+            *(asset_routes(cache_dir(settings)) if settings.graphiql_enabled else []),
         ],
         middleware=[
             Middleware(

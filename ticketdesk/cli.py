@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
-import os
 import sys
 import uuid
 from collections.abc import Sequence
@@ -27,11 +26,11 @@ def _serve(args: argparse.Namespace) -> int:
         )
         return 2
     if settings.graphiql_enabled:
-        _prefetch_graphiql()
+        _prefetch_graphiql(settings)
     if settings.migrate_on_start:
+        # Here first, so a store that cannot be reached or migrated stops `serve` before any worker starts;
+        # each worker's start then finds nothing to do (migrations take a lock, so workers never race).
         asyncio.run(_migrate(settings))
-        # Migrated once here, so workers (and reloads) do not race each other over the schema.
-        os.environ["TICKETDESK_MIGRATE_ON_START"] = "false"
     uvicorn.run(
         "ticketdesk.app:create_app",
         factory=True,
@@ -44,22 +43,23 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def _prefetch_graphiql() -> None:
-    from ticketdesk.graphiql import AssetError, default_cache_dir, fetch_assets
+def _prefetch_graphiql(settings: Settings) -> None:
+    from ticketdesk.graphiql import AssetError, cache_dir, fetch_assets
 
     # A no-op once cached; without a registry the server still starts and the page falls back to unpkg.
     try:
-        fetch_assets(default_cache_dir(), timeout=10)
+        fetch_assets(cache_dir(settings), registry=settings.npm_registry, timeout=10)
     except (OSError, AssetError) as exc:
         print(f"ticketdesk: GraphiQL assets not fetched, the page will use unpkg.com: {exc}", file=sys.stderr)
 
 
 def _fetch_graphiql(args: argparse.Namespace) -> int:
-    from ticketdesk.graphiql import AssetError, default_cache_dir, fetch_assets
+    from ticketdesk.graphiql import AssetError, cache_dir, fetch_assets
 
-    target = default_cache_dir()
+    settings = Settings()
+    target = cache_dir(settings)
     try:
-        fetch_assets(target)
+        fetch_assets(target, registry=settings.npm_registry)
     except (OSError, AssetError) as exc:
         print(f"ticketdesk: could not fetch the GraphiQL assets into {target}: {exc}", file=sys.stderr)
         return 1

@@ -6,11 +6,10 @@ is on and the cache is not valid) downloads the tarballs in `PACKAGES`, refuses 
 from the pinned registry `dist.integrity`, and extracts only the served files; the app serves them under
 `/graphiql-assets/<name>` and points the page there.
 
-Environment:
-    TICKETDESK_GRAPHIQL_ASSETS  the cache directory (default ~/.cache/ticketdesk/graphiql-<manifest hash>)
-    TICKETDESK_NPM_REGISTRY     a registry mirror (default https://registry.npmjs.org); any will do,
-                                since every tarball is checked against its pin
-    TICKETDESK_GRAPHIQL_CDN     1: loading the page from unpkg when the assets are missing is intended
+Settings (ticketdesk.settings): `graphiql_assets` (the cache directory; default
+<XDG_CACHE_HOME or ~/.cache>/ticketdesk/graphiql-<manifest hash>), `npm_registry` (a mirror will do, since every
+tarball is checked against its pin) and `graphiql_cdn` (loading the page from unpkg when the assets are missing
+is intended).
 
 Cached assets always win. Missing assets never break the page: it falls back to the unpkg URLs (with
 strawberry's SRI hashes), which may still work. Unless TICKETDESK_GRAPHIQL_CDN=1 says that is intended, the
@@ -29,7 +28,6 @@ import hashlib
 import io
 import json
 import logging
-import os
 import re
 import shutil
 import tarfile
@@ -42,6 +40,8 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, PlainTextResponse, Response
 from starlette.routing import Route
 from strawberry.http.ides import get_graphql_ide_html
+
+from ticketdesk.settings import Settings
 
 log = logging.getLogger("ticketdesk")
 
@@ -108,17 +108,12 @@ def asset_names() -> dict[str, str]:
     return {name: MEDIA_TYPES[Path(name).suffix] for p in PACKAGES for _, name in p.files}
 
 
-def default_cache_dir() -> Path:
-    """`$TICKETDESK_GRAPHIQL_ASSETS`, else ~/.cache/ticketdesk/graphiql-<manifest hash>."""
-    if configured := os.environ.get("TICKETDESK_GRAPHIQL_ASSETS"):
-        return Path(configured).expanduser()
-    cache_home = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+def cache_dir(settings: Settings) -> Path:
+    """The configured asset cache, else <XDG_CACHE_HOME or ~/.cache>/ticketdesk/graphiql-<manifest hash>."""
+    if settings.graphiql_assets is not None:
+        return settings.graphiql_assets.expanduser()
+    cache_home = settings.xdg_cache_home or Path.home() / ".cache"
     return cache_home / "ticketdesk" / f"graphiql-{manifest_hash()}"
-
-
-def cdn_fallback_intended() -> bool:
-    """Whether TICKETDESK_GRAPHIQL_CDN=1 makes the unpkg page the intended fallback for missing assets."""
-    return os.environ.get("TICKETDESK_GRAPHIQL_CDN", "").strip().lower() in {"1", "true", "yes"}
 
 
 def _sha256(path: Path) -> str:
@@ -152,11 +147,10 @@ def _download(package: Package, registry: str, timeout: float) -> bytes:
     return data
 
 
-def fetch_assets(cache_dir: Path, *, registry: str | None = None, timeout: float = 30.0) -> None:
+def fetch_assets(cache_dir: Path, *, registry: str = DEFAULT_REGISTRY, timeout: float = 30.0) -> None:
     """Download, verify and extract the manifest's assets into `cache_dir`; a no-op when already valid."""
     if assets_ready(cache_dir):
         return
-    registry = registry or os.environ.get("TICKETDESK_NPM_REGISTRY") or DEFAULT_REGISTRY
     cache_dir.parent.mkdir(parents=True, exist_ok=True)
     # Built beside the target and renamed into place, so no reader ever sees half a cache.
     staging = Path(tempfile.mkdtemp(prefix=f".{cache_dir.name}-", dir=cache_dir.parent))
@@ -212,15 +206,14 @@ _INTEGRITY = re.compile(r'\bintegrity="[^"]*"')
 _PLACEHOLDER = ">Loading...</div>"
 
 
-def graphiql_html(assets_available: bool, cache_dir: Path | None = None) -> str:
+def graphiql_html(cache_dir: Path, *, assets_available: bool, cdn_intended: bool) -> str:
     """strawberry's GraphiQL page, pointed at our asset routes when the assets are cached, else at unpkg."""
     html = get_graphql_ide_html("graphiql")
     if not assets_available:
-        if cdn_fallback_intended():
+        if cdn_intended:
             return html
         hint = ">Loading... (if this stays, run `ticketdesk fetch-graphiql` on the server)</div>"
         return html.replace(_PLACEHOLDER, hint)
-    cache_dir = cache_dir or default_cache_dir()
     local = {p.cdn_url(path): name for p in PACKAGES for path, name in p.files}
 
     def point_home(match: re.Match[str]) -> str:
@@ -239,17 +232,16 @@ def graphiql_html(assets_available: bool, cache_dir: Path | None = None) -> str:
     return html
 
 
-def graphiql_page(cache_dir: Path | None = None) -> str:
+def graphiql_page(cache_dir: Path, *, cdn_intended: bool) -> str:
     """The page to serve: local when the cache is valid, else the CDN page (and a warning unless intended)."""
-    cache_dir = cache_dir or default_cache_dir()
     available = assets_ready(cache_dir)
-    if not available and not cdn_fallback_intended():
+    if not available and not cdn_intended:
         log.warning(
             "GraphiQL assets are missing from %s, so the page loads them from unpkg.com (which firewalls "
             "block): run `ticketdesk fetch-graphiql`, or set TICKETDESK_GRAPHIQL_CDN=1 if that is intended",
             cache_dir,
         )
-    return graphiql_html(available, cache_dir)
+    return graphiql_html(cache_dir, assets_available=available, cdn_intended=cdn_intended)
 
 
 def asset_routes(cache_dir: Path) -> list[Route]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Literal, Self
 
 from pydantic import Field, field_validator, model_validator
@@ -24,6 +25,14 @@ class Settings(BaseSettings):
     # None follows the environment: on in development, off in production.
     graphiql: bool | None = None
     introspection: bool | None = None
+    # GraphiQL's page assets (see ticketdesk.graphiql): where they are cached (default: under the user's
+    # cache folder, XDG_CACHE_HOME or ~/.cache), which npm registry they are fetched from (every tarball
+    # is checked against its pin, so any mirror will do), and whether falling back to the unpkg CDN when
+    # they are missing is intended (no warning then).
+    graphiql_assets: Path | None = None
+    xdg_cache_home: Path | None = Field(default=None, validation_alias="XDG_CACHE_HOME")
+    npm_registry: str = "https://registry.npmjs.org"
+    graphiql_cdn: bool = False
     attachment_hosts: Annotated[list[str], NoDecode] = []
     migrate_on_start: bool = True
     max_page_size: int = 100

@@ -5,10 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
-from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler
-from strawberry.subscriptions.protocols.graphql_transport_ws.types import ConnectionInitMessage
-
 from ticketdesk.context import Context
+from ticketdesk.internals import BaseGraphQLTransportWSHandler, ConnectionInitMessage
 
 
 class PingingTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from tortoise.backends.base.executor import EXECUTOR_CACHE
 from tortoise.context import TortoiseContext
 from tortoise.migrations.executor import MigrationExecutor
 
+from ticketdesk.internals import init_store_for_every_task
 from ticketdesk.models import MODEL_MODULES
 
 APP_LABEL = "models"
@@ -37,13 +37,9 @@ async def open_store(database_url: str, *, migrate: bool) -> TortoiseContext:
     lifespan task, so it is also installed as Tortoise's global fallback, which request tasks
     under uvicorn (started from other tasks) then find. One store per process at a time.
     """
-    # Tortoise caches each model's INSERT/UPDATE/DELETE SQL process-wide, keyed by connection name and
-    # table but not by dialect: without this, a process that opened SQLite before would send its `?`
-    # placeholders to PostgreSQL.
-    EXECUTOR_CACHE.clear()
     ctx = TortoiseContext()
     with ctx:
-        await ctx.init(config=tortoise_config(database_url), _enable_global_fallback=True)
+        await init_store_for_every_task(ctx, tortoise_config(database_url))
         try:
             if migrate:
                 await apply_migrations(ctx)
@@ -53,11 +49,28 @@ async def open_store(database_url: str, *, migrate: bool) -> TortoiseContext:
     return ctx
 
 
+# pg_advisory_lock key held while migrating: "tdmg" in ASCII.
+MIGRATION_LOCK = 0x74646D67
+
+
 async def apply_migrations(ctx: TortoiseContext) -> None:
-    """Bring the store's schema up to the latest migration."""
-    config = tortoise_config("sqlite://:memory:")
-    executor = MigrationExecutor(ctx.db("default"), config["apps"])
-    await executor.migrate()
+    """Bring the store's schema up to the latest migration, one process at a time.
+
+    On PostgreSQL a session advisory lock serialises every process that starts at once (workers,
+    replicas): the first applies what is pending, the others then find nothing to do. An SQLite file
+    belongs to one process.
+    """
+    db = ctx.db("default")
+    executor = MigrationExecutor(db, tortoise_config("sqlite://:memory:")["apps"])
+    if db.capabilities.dialect != "postgres":
+        await executor.migrate()
+        return
+    async with db.acquire_connection() as connection:
+        await connection.execute("SELECT pg_advisory_lock($1)", MIGRATION_LOCK)
+        try:
+            await executor.migrate()
+        finally:
+            await connection.execute("SELECT pg_advisory_unlock($1)", MIGRATION_LOCK)
 
 
 async def ping(ctx: TortoiseContext) -> bool:

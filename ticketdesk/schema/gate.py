@@ -19,6 +19,7 @@ from strawberry.types.field import StrawberryField
 
 from ticketdesk import errors
 from ticketdesk.context import Info
+from ticketdesk.internals import add_field_extension
 from ticketdesk.policy import PERMISSIONS
 from ticketdesk.schema.payloads import UserError
 
@@ -88,5 +89,5 @@ def guard(*, query: type, mutation: type | None = None, subscription: type | Non
                     "add the roles that may call it"
                 )
             if root is mutation:
-                field.extensions.append(Refusals())
-            field.extensions.append(Gate(operation))
+                add_field_extension(field, Refusals())
+            add_field_extension(field, Gate(operation))

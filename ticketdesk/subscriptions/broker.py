@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from broadcaster import Broadcast
-from broadcaster._backends.memory import MemoryBackend
-from broadcaster._base import Subscriber, Unsubscribed
+
+from ticketdesk.internals import MemoryBackend, Subscriber, Unsubscribed
 
 if TYPE_CHECKING:
     from ticketdesk.subscriptions.redis_backend import SupervisedRedisBackend
