@@ -163,6 +163,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
             # reported here but does not take the process out of the load balancer.
             "broker": hub.broker.state,
             "subscriptions": hub.subscribers,
+            # Each background task: running, or restarting after a failure (logged with its traceback).
+            "tasks": hub.tasks.report(),
         }
         return JSONResponse(body, status_code=200 if database_up else 503)
 

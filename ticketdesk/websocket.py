@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
+
+from strawberry.http.exceptions import WebSocketDisconnected
 
 from ticketdesk.context import Context
 from ticketdesk.internals import BaseGraphQLTransportWSHandler, ConnectionInitMessage
+
+log = logging.getLogger("ticketdesk.websocket")
 
 
 class PingingTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
@@ -24,10 +29,19 @@ class PingingTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
             self._pinger = asyncio.create_task(self._ping(self.context.settings.keepalive_seconds))
 
     async def _ping(self, interval: float) -> None:
-        with contextlib.suppress(Exception):
-            while True:
-                await asyncio.sleep(interval)
+        while True:
+            await asyncio.sleep(interval)
+            try:
                 await self.send_message({"type": "ping"})
+            except (WebSocketDisconnected, OSError):
+                return  # the client went away; the handler's shutdown follows
+            except RuntimeError as exc:
+                # Starlette's answer to a send after the close: the socket is done as well.
+                log.debug("stopped pinging a closed WebSocket: %s", exc)
+                return
+            except Exception:
+                # Not the socket going away: a bug. Logged, and the next interval tries again.
+                log.exception("pinging a WebSocket failed; trying again in %.0fs", interval)
 
     async def shutdown(self) -> None:
         if self._pinger is not None:

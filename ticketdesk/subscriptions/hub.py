@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from ticketdesk.models import TicketEvent
 from ticketdesk.models.events import LoggedEvent, latest_seq, read_log
 from ticketdesk.subscriptions.broker import Broker
+from ticketdesk.supervisor import Supervisor
 
 log = logging.getLogger("ticketdesk.hub")
 
@@ -80,7 +81,8 @@ class EventHub:
         self._wake = asyncio.Event()
         self._announce = 0
         self._announce_due = asyncio.Event()
-        self._tasks: list[asyncio.Task[None]] = []
+        # The hub's three tasks, restarted should one fail (a bug: each handles the trouble it expects).
+        self.tasks = Supervisor()
 
     @property
     def subscribers(self) -> int:
@@ -92,19 +94,16 @@ class EventHub:
         self.tail = await latest_seq()
         self.broker.on_reconnect(self._wake.set)
         await self.broker.connect()
-        self._tasks = [
-            asyncio.create_task(self._listen(), name=f"{TASK_PREFIX}-listen"),
-            asyncio.create_task(self._read(), name=f"{TASK_PREFIX}-read"),
-            asyncio.create_task(self._announcer(), name=f"{TASK_PREFIX}-announce"),
-        ]
+        self.tasks.start(f"{TASK_PREFIX}-listen", self._listen)
+        self.tasks.start(f"{TASK_PREFIX}-read", self._read)
+        self.tasks.start(f"{TASK_PREFIX}-announce", self._announcer)
 
     async def stop(self) -> None:
         """Close every tap (their subscriptions complete) and stop reading."""
         for tap in list(self._taps):
             tap.close()
         self._taps.clear()
-        await _cancel(self._tasks)
-        self._tasks = []
+        await self.tasks.stop()
         await self.broker.disconnect()
 
     def tap(self) -> Tap:
@@ -132,13 +131,11 @@ class EventHub:
             await self.broker.announce(self._announce)
 
     async def _listen(self) -> None:
-        try:
-            async for seq in self.broker.tails():
-                if seq > self.tail:
-                    self._wake.set()
-        except Exception:
-            # Not broker trouble (the backend absorbs that): a bug. The poll still delivers, slower.
-            log.exception("the broker listener stopped; events now arrive by polling only")
+        # Broker trouble never ends this loop (the backend absorbs it); anything that does is a bug, which
+        # the supervisor logs before it restarts the listener. Meanwhile the poll still delivers, slower.
+        async for seq in self.broker.tails():
+            if seq > self.tail:
+                self._wake.set()
 
     async def _read(self) -> None:
         while True:
@@ -165,16 +162,3 @@ class EventHub:
                 tap.push(events)
             if len(events) < BATCH:
                 return
-
-
-async def _cancel(tasks: Sequence[asyncio.Task[None]]) -> None:
-    """Cancel `tasks` and wait for them, cancelling again while any is still running.
-
-    Python 3.11's asyncio.wait_for (used inside redis-py) can swallow a cancellation that races the
-    operation it guards, so one cancel() does not always stop a task that is talking to Redis.
-    """
-    pending = {task for task in tasks if not task.done()}
-    while pending:
-        for task in pending:
-            task.cancel()
-        _, pending = await asyncio.wait(pending, timeout=0.1)
