@@ -163,6 +163,17 @@ def test_serve_starts_several_workers_on_a_fresh_database(postgres_url: str, red
     assert "startup failed" not in output and "Traceback" not in output, output
 
 
+def test_cli_token_refuses_a_sub_that_is_not_a_uuid() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "ticketdesk.cli", "token", "--role", "customer", "--sub", "not-a-uuid"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == "ticketdesk token: `--sub` must be a UUID.\n"
+
+
 def test_cli_token_is_accepted_by_the_api(server: str, tmp_path: Path) -> None:
     subject = str(uuid.uuid4())
     result = subprocess.run(

@@ -76,8 +76,14 @@ async def _migrate(settings: Settings) -> None:
 
 def _token(args: argparse.Namespace) -> int:
     from ticketdesk.auth import mint_token
+    from ticketdesk.errors import BadUserInput
+    from ticketdesk.ids import parse_uuid
 
-    subject = uuid.UUID(args.sub) if args.sub else uuid.uuid4()
+    try:
+        subject = parse_uuid(args.sub, "--sub") if args.sub else uuid.uuid4()
+    except BadUserInput as exc:
+        print(f"ticketdesk token: {exc.message}", file=sys.stderr)
+        return 2
     print(
         mint_token(
             Settings(),
