@@ -16,11 +16,12 @@ import pytest
 import strawberry
 
 from tests.conftest import Caller, Clients
+from tests.subscriptions.wsclient import SUBSCRIPTIONS
 from ticketdesk.auth import mint_token
 from ticketdesk.models.enums import Role
 from ticketdesk.policy import PERMISSIONS
 from ticketdesk.schema import export_sdl
-from ticketdesk.schema.gate import guard
+from ticketdesk.schema.gate import gated, ungated_fields
 
 # Each query and mutation with variables that are valid for any caller (a missing ticket at worst);
 # subscriptions are tried over WebSocket in tests/subscriptions/test_connection.py.
@@ -73,7 +74,6 @@ OPERATIONS: dict[str, tuple[str, dict[str, object]]] = {
         {"id": MISSING},
     ),
 }
-SUBSCRIPTIONS = ("ticketEvents", "ticketStatusChanged")
 PEOPLE = {Role.CUSTOMER, Role.AGENT, Role.ADMIN}
 # API.md's "Who is calling" table, operation by operation.
 CONTRACT: dict[str, set[Role]] = {
@@ -106,15 +106,25 @@ def test_authorization_policy_names_every_operation_and_only_those() -> None:
     assert set(OPERATIONS) | set(SUBSCRIPTIONS) == operations, "add a sample call for each new operation"
 
 
-def test_authorization_operation_without_a_policy_line_stops_the_schema_build() -> None:
-    @strawberry.type(description="A root with an operation the policy does not know.")
+def test_authorization_operation_without_a_policy_line_is_refused_where_it_is_declared() -> None:
+    with pytest.raises(LookupError, match=r"Query\.backDoor has no entry in ticketdesk\.policy\.PERMISSIONS"):
+
+        @gated
+        @strawberry.type(description="A root with an operation the policy does not know.")
+        class Query:
+            @strawberry.field(description="Unlisted.")
+            def back_door(self) -> int:
+                return 1
+
+
+def test_authorization_root_type_without_the_gate_is_found() -> None:
+    @strawberry.type(description="A root type someone forgot to gate.")
     class Query:
-        @strawberry.field(description="Unlisted.")
-        def back_door(self) -> int:
+        @strawberry.field(description="Listed, but ungated here.")
+        def viewer(self) -> int:
             return 1
 
-    with pytest.raises(LookupError, match=r"Query\.backDoor has no entry in ticketdesk\.policy\.PERMISSIONS"):
-        guard(query=Query)
+    assert ungated_fields(Query) == ["Query.viewer"]
 
 
 def test_authorization_policy_grants_what_the_contract_says() -> None:

@@ -20,17 +20,18 @@ from strawberry.extensions import FieldExtension
 from strawberry.types.base import get_object_definition
 from tortoise.backends.base.executor import EXECUTOR_CACHE
 
-from ticketdesk import internals
+from ticketdesk.internals import broadcaster as broadcaster_internals
+from ticketdesk.internals import strawberry as strawberry_internals
 from ticketdesk.models import Counter
 from ticketdesk.models.store import open_store
 
 
 async def test_internals_broadcaster_memory_backend_delivers() -> None:
-    broadcast = Broadcast(backend=internals.MemoryBackend("memory://"))
+    broadcast = Broadcast(backend=broadcaster_internals.MemoryBackend("memory://"))
     await broadcast.connect()
     try:
         async with broadcast.subscribe("canary") as subscriber:
-            assert isinstance(subscriber, internals.Subscriber)
+            assert isinstance(subscriber, broadcaster_internals.Subscriber)
             await broadcast.publish("canary", "42")
             event = await asyncio.wait_for(subscriber.get(), timeout=5)
             assert (event.channel, event.message) == ("canary", "42")
@@ -40,14 +41,14 @@ async def test_internals_broadcaster_memory_backend_delivers() -> None:
 
 async def test_internals_broadcaster_subscriber_ends_with_unsubscribed() -> None:
     # The broker's `tails` ends when the subscriber it holds raises Unsubscribed at disconnect.
-    broadcast = Broadcast(backend=internals.MemoryBackend("memory://"))
+    broadcast = Broadcast(backend=broadcaster_internals.MemoryBackend("memory://"))
     await broadcast.connect()
     try:
         async with broadcast.subscribe("canary") as subscriber:
             pass
         try:
             await asyncio.wait_for(subscriber.get(), timeout=5)
-        except internals.Unsubscribed:
+        except broadcaster_internals.Unsubscribed:
             return
         raise AssertionError("a subscriber whose subscription ended did not raise Unsubscribed")
     finally:
@@ -89,7 +90,7 @@ class ProbeQuery:
         return "from the resolver"
 
 
-class PingOnAck(internals.BaseGraphQLTransportWSHandler[None, None]):
+class PingOnAck(strawberry_internals.BaseGraphQLTransportWSHandler[None, None]):
     """What ticketdesk.websocket does with the handler: act once acknowledged, send, clean up on shutdown."""
 
     shut_down = False
@@ -110,8 +111,8 @@ class RefusingView(GraphQL[None, None]):
     graphql_transport_ws_handler_class = PingOnAck
 
     async def execute_single(self, *args: Any, **kwargs: Any) -> Any:
-        if "refuse" in (internals.request_data_of(kwargs).query or ""):
-            raise internals.HTTPException(400, "refused here")
+        if "refuse" in (strawberry_internals.request_data_of(kwargs).query or ""):
+            raise strawberry_internals.HTTPException(400, "refused here")
         return await super().execute_single(*args, **kwargs)
 
 
@@ -151,6 +152,6 @@ def test_internals_strawberry_field_extensions_are_a_list_read_at_schema_build()
             return "from the resolver"
 
     (field,) = get_object_definition(Query, strict=True).fields
-    internals.add_field_extension(field, Probe())
+    strawberry_internals.add_field_extension(field, Probe())
     result = strawberry.Schema(query=Query).execute_sync("{ value }")
     assert result.data == {"value": "from the extension"}

@@ -24,15 +24,23 @@ def _modules() -> Iterator[tuple[str, ast.Module]]:
         yield name, ast.parse(path.read_text(), str(path))
 
 
-def _imports(module: str, tree: ast.Module) -> Iterator[str]:
-    """Every module `module` imports, absolute."""
+SOURCES = dict(_modules())
+
+
+def _imports(tree: ast.Module) -> Iterator[str]:
+    """Every module an import in `tree` loads, absolute, with the packages on its way."""
     for node in ast.walk(tree):
+        names: list[str] = []
         if isinstance(node, ast.Import):
-            yield from (alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module is not None:
-            yield node.module
-            # `from ticketdesk import models` imports the module ticketdesk.models.
-            yield from (f"{node.module}.{alias.name}" for alias in node.names if node.module == "ticketdesk")
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            assert node.level == 0 and node.module, "ticketdesk uses absolute imports only"
+            names = [node.module]
+            # `from ticketdesk.resolvers import tickets` loads the module ticketdesk.resolvers.tickets.
+            names += [f"{node.module}.{a.name}" for a in node.names if f"{node.module}.{a.name}" in SOURCES]
+        for name in names:
+            parts = name.split(".")
+            yield from (".".join(parts[:end]) for end in range(1, len(parts) + 1))
 
 
 def _unit(module: str) -> str | None:
@@ -45,8 +53,8 @@ def _unit(module: str) -> str | None:
 
 GRAPH: dict[str, set[str]] = {}
 IMPORTS: dict[str, set[str]] = {}
-for _name, _tree in _modules():
-    IMPORTS[_name] = set(_imports(_name, _tree))
+for _name, _tree in SOURCES.items():
+    IMPORTS[_name] = set(_imports(_tree))
     source = _unit(_name)
     if source is not None:
         GRAPH.setdefault(source, set()).update(
@@ -93,6 +101,37 @@ def test_layers_import_only_downwards(layer: str) -> None:
     assert wrong == []
 
 
+# Libraries a layer must never load, not even through another ticketdesk module.
+NEVER_LOADS = {
+    "models": {"strawberry", "graphql", "starlette", "broadcaster"},
+    "resolvers": {"strawberry", "starlette", "broadcaster"},
+}
+
+
+def _loads(module: str) -> set[str]:
+    """Every module importing `module` loads, following ticketdesk's own imports."""
+    seen: set[str] = set()
+    todo = [module]
+    while todo:
+        current = todo.pop()
+        for imported in IMPORTS.get(current, ()):
+            if imported not in seen:
+                seen.add(imported)
+                todo.append(imported)
+    return seen
+
+
+@pytest.mark.parametrize("layer", list(NEVER_LOADS))
+def test_layers_lower_layers_never_load_the_web_stack(layer: str) -> None:
+    wrong = sorted(
+        f"{module} loads {library}"
+        for module in SOURCES
+        if _unit(module) == layer
+        for library in NEVER_LOADS[layer] & {loaded.split(".")[0] for loaded in _loads(module)}
+    )
+    assert wrong == []
+
+
 def _annotation_nodes(tree: ast.Module) -> set[int]:
     """ids of every node inside an annotation (arguments, returns, annotated assignments)."""
     inside: set[int] = set()
@@ -114,12 +153,18 @@ def _annotation_nodes(tree: ast.Module) -> set[int]:
 def test_layers_schema_names_models_only_as_types() -> None:
     """The schema reads data only through resolvers: a model class appears in it only as a type."""
     misuse: list[str] = []
-    for module, tree in _modules():
+    for module, tree in SOURCES.items():
         if _unit(module) != "schema":
             continue
         bound: set[str] = set()  # names bound to ticketdesk.models (or a model class), enums aside
         for node in ast.walk(tree):
-            if isinstance(node, ast.ImportFrom) and node.module == "ticketdesk":
+            if isinstance(node, ast.Import):
+                bound.update(
+                    (alias.asname or alias.name).split(".")[0]
+                    for alias in node.names
+                    if alias.name.startswith("ticketdesk.models") and alias.name != "ticketdesk.models.enums"
+                )
+            elif isinstance(node, ast.ImportFrom) and node.module == "ticketdesk":
                 bound.update(alias.asname or alias.name for alias in node.names if alias.name == "models")
             elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("ticketdesk.models"):
                 if node.module != "ticketdesk.models.enums":
@@ -137,17 +182,30 @@ UNDOCUMENTED = ("cross_web", "tortoise.backends.base.executor", "strawberry.subs
 
 def test_layers_library_internals_are_reached_only_from_ticketdesk_internals() -> None:
     reaches: list[str] = []
-    for module, tree in _modules():
-        if module == "ticketdesk.internals":
+    for module, tree in SOURCES.items():
+        if module.startswith("ticketdesk.internals"):
             continue
         for node in ast.walk(tree):
-            if isinstance(node, ast.ImportFrom) and node.module and not node.module.startswith("ticketdesk"):
-                private = [alias.name for alias in node.names if alias.name.startswith("_")]
-                if any(part.startswith("_") for part in node.module.split(".")[1:]) or private:
-                    reaches.append(f"{module} imports {node.module} {private}")
-                if node.module.startswith(UNDOCUMENTED):
-                    reaches.append(f"{module} imports {node.module}")
-            elif isinstance(node, ast.Call):
+            imported: list[tuple[str, list[str]]] = []
+            if isinstance(node, ast.Import):
+                imported = [(alias.name, []) for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                imported = [(node.module, [alias.name for alias in node.names if alias.name.startswith("_")])]
+            for library_module, private in imported:
+                if library_module.startswith("ticketdesk"):
+                    continue
+                if any(part.startswith("_") for part in library_module.split(".")[1:]) or private:
+                    reaches.append(f"{module} imports {library_module} {private}")
+                if library_module.startswith(UNDOCUMENTED):
+                    reaches.append(f"{module} imports {library_module}")
+            if (
+                isinstance(node, ast.Attribute)
+                and node.attr.startswith("_")
+                and not node.attr.startswith("__")
+                and not (isinstance(node.value, ast.Name) and node.value.id in ("self", "cls"))
+            ):
+                reaches.append(f"{module}:{node.lineno} reads another object's .{node.attr}")
+            if isinstance(node, ast.Call):
                 private_keywords = [kw.arg for kw in node.keywords if kw.arg and kw.arg.startswith("_")]
                 if private_keywords:
                     reaches.append(f"{module}:{node.lineno} passes {private_keywords}")

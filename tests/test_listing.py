@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import base64
+import json
 import logging
 from typing import Any
 
@@ -128,6 +130,32 @@ async def test_tickets_offset_pages_for_page_numbers(customer: Caller, agent: Ca
 async def test_tickets_malformed_paging_is_bad_user_input(agent: Caller, variables: dict[str, Any]) -> None:
     body = await agent.post(LIST_TICKETS, variables)
     assert [e["extensions"]["code"] for e in body["errors"]] == ["BAD_USER_INPUT"]
+
+
+def _cursor(*parts: object) -> str:
+    """A ticket-list cursor as a client could forge one."""
+    return base64.urlsafe_b64encode(json.dumps(list(parts)).encode()).decode().rstrip("=")
+
+
+@pytest.mark.parametrize(
+    ("order", "after"),
+    [
+        ("CREATED_AT", _cursor("CREATED_AT", "2026-01-01T00:00:00+00:00", 10**30)),
+        ("CREATED_AT", _cursor("CREATED_AT", "2026-01-01T00:00:00", 1)),  # no UTC offset
+        ("CREATED_AT", _cursor("CREATED_AT", "0001-01-01T00:00:00+01:00", 1)),  # before year 1 in UTC
+        ("PRIORITY", _cursor("PRIORITY", 10**30, 1)),
+        ("PRIORITY", _cursor("PRIORITY", 1.5, 1)),
+        ("NUMBER", _cursor("NUMBER", 5, 6)),
+        ("NUMBER", _cursor("NUMBER", True, True)),
+        ("NUMBER", "eyJ" + "W" * 300),
+        ("NUMBER", _cursor("NUMBER", 5, 5) + "!!"),
+    ],
+)
+async def test_tickets_forged_cursor_is_bad_user_input(customer: Caller, agent: Caller, order: str, after: str) -> None:
+    await create(customer)
+    body = await agent.post(LIST_TICKETS, {"first": 1, "after": after, "orderBy": {"field": order}})
+    assert body["data"] is None
+    assert [e["extensions"]["code"] for e in body["errors"]] == ["BAD_USER_INPUT"], body
 
 
 async def test_tickets_cursor_of_another_order_is_refused(customer: Caller, agent: Caller) -> None:

@@ -41,7 +41,7 @@ async def test_supervisor_restarts_a_failing_task_with_backoff(caplog: pytest.Lo
             "flaky": {"state": "running", "restarts": 3, "lastError": "RuntimeError: failure 3"}
         }
         assert caplog.text.count("Traceback") == 3
-        assert "background task flaky: RuntimeError: failure 1; restarting it in 0.1s" in caplog.text
+        assert "background task flaky: RuntimeError: failure 1; restarting it in 0.05s" in caplog.text
     finally:
         await supervisor.stop()
     assert supervisor.report()["flaky"]["state"] == "stopped"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+
 import pytest
 
 from tests.conftest import Caller
@@ -202,3 +204,21 @@ async def test_timeline_pages_with_cursor(customer: Caller, agent: Caller) -> No
             break
         after = page["pageInfo"]["endCursor"]
     assert seen == ["CREATED", "m0", "m1", "m2", "m3"]
+
+
+@pytest.mark.parametrize(
+    "after",
+    [
+        "garbage",
+        base64.urlsafe_b64encode(b"ev:" + b"9" * 30).decode(),
+        base64.urlsafe_b64encode(b"ev:-1").decode(),
+        base64.urlsafe_b64encode("ev:\u00b2".encode()).decode(),
+        base64.urlsafe_b64encode(b"xx:1").decode(),
+    ],
+)
+async def test_timeline_malformed_cursor_is_bad_user_input(customer: Caller, after: str) -> None:
+    ticket = await create(customer)
+    query = """query($id: ID!, $after: String) { ticket(id: $id) { timeline(after: $after) { nodes { type } } } }"""
+    body = await customer.post(query, {"id": ticket["id"], "after": after})
+    assert [e["extensions"]["code"] for e in body["errors"]] == ["BAD_USER_INPUT"], body
+    assert body["errors"][0]["message"] == "`after` is not an event cursor."

@@ -26,7 +26,7 @@ from ticketdesk.auth import Viewer, authenticated, bearer_token, decode_token
 from ticketdesk.context import Context
 from ticketdesk.errors import Unauthenticated
 from ticketdesk.graphiql import asset_routes, cache_dir, graphiql_page
-from ticketdesk.internals import HTTPException, request_data_of
+from ticketdesk.internals.strawberry import HTTPException, request_data_of
 from ticketdesk.models.store import open_store, ping
 from ticketdesk.resolvers.people import upsert_viewer
 from ticketdesk.schema import build_schema

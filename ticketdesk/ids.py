@@ -24,7 +24,8 @@ from ticketdesk.models.tickets import MAX_NUMBER, REFERENCE_PREFIX
 # Longer than any UUID spelling uuid.UUID accepts ("urn:uuid:{...}"), and than any reference.
 TEXT_MAX = 64
 MAX_SEQ = 2**63 - 1  # ticket_events.seq is a BIGINT
-_REFERENCE = re.compile(rf"{REFERENCE_PREFIX}([0-9]{{1,10}})", re.IGNORECASE)  # ASCII digits only
+# ASCII only: with re.IGNORECASE alone, "K" would also match the Kelvin sign.
+_REFERENCE = re.compile(rf"{REFERENCE_PREFIX}([0-9]{{1,10}})", re.IGNORECASE | re.ASCII)
 EVENT_CURSOR_PREFIX = "ev:"
 
 
@@ -111,7 +112,7 @@ def parse_ticket_cursor(cursor: str, order: TicketOrderField, argument: str) -> 
             if when.tzinfo is None:
                 raise ValueError(value)
             return TicketPosition(order, when.astimezone(dt.UTC), number)
-        valid = range(len(Priority)) if order is TicketOrderField.PRIORITY else range(1, MAX_NUMBER + 1)
+        valid = range(len(Priority)) if order is TicketOrderField.PRIORITY else range(number, number + 1)
         if type(value) is not int or value not in valid:
             raise ValueError(value)
         return TicketPosition(order, value, number)
@@ -122,10 +123,11 @@ def parse_ticket_cursor(cursor: str, order: TicketOrderField, argument: str) -> 
 
 
 def _unbase64(cursor: str) -> str | None:
-    """The text inside a base64url cursor (padding optional); None when it is not one."""
+    """The text inside a base64url cursor (padding optional); None when it is not one, to the letter."""
     if not isinstance(cursor, str) or len(cursor) > 256 or not cursor.isascii():
         return None
     try:
-        return base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        raw = base64.b64decode(cursor.rstrip("=") + "=" * (-len(cursor.rstrip("=")) % 4), altchars=b"-_", validate=True)
+        return raw.decode()
     except (binascii.Error, UnicodeDecodeError, ValueError):
         return None

@@ -104,8 +104,12 @@ class Scope:
 
 
 def scope_of(viewer: Viewer) -> Scope:
-    """Staff see every ticket and internal content; customers their own tickets without it; services see
-    the tickets they act on as a customer-facing integration would (never internal content)."""
+    """Staff see every ticket and internal content; customers their own tickets without it.
+
+    A service is an integration acting for any customer, so its scope is every ticket without internal
+    content; what it can actually read is bounded by PERMISSIONS, which today lets it read only the tickets
+    its own createTicket / createFromAITransfer calls return.
+    """
     if viewer.role in STAFF:
         return Scope(customer_id=None, internal=True)
     if viewer.role is Role.CUSTOMER:

@@ -31,7 +31,7 @@ class Settings(BaseSettings):
     # they are missing is intended (no warning then).
     graphiql_assets: Path | None = None
     xdg_cache_home: Path | None = Field(default=None, validation_alias="XDG_CACHE_HOME")
-    npm_registry: str = "https://registry.npmjs.org"
+    npm_registry: str = Field(default="https://registry.npmjs.org", min_length=1)
     graphiql_cdn: bool = False
     attachment_hosts: Annotated[list[str], NoDecode] = []
     migrate_on_start: bool = True

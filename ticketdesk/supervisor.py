@@ -37,6 +37,7 @@ class Supervisor:
         # A task that ran this long before failing starts its backoff afresh: its failure is a new one.
         self._healthy_after = healthy_after
         self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._stopping = False
         self.states: dict[str, TaskState] = {}
 
     def start(self, name: str, work: Callable[[], Awaitable[None]]) -> None:
@@ -46,6 +47,7 @@ class Supervisor:
 
     async def stop(self) -> None:
         """Cancel every task and wait until each has ended."""
+        self._stopping = True
         await cancel_and_wait(list(self._tasks.values()))
         self._tasks.clear()
         for state in self.states.values():
@@ -69,10 +71,15 @@ class Supervisor:
                 raise
             except Exception as exc:
                 failure = exc
+            except BaseException as exc:  # SystemExit, KeyboardInterrupt: not ours to restart
+                state.state, state.last_error = "stopped", f"{type(exc).__name__}: {exc}"
+                raise
+            if self._stopping:
+                return  # the work swallowed stop()'s cancel (see cancel_and_wait); it is not a failure
             if loop.time() - started > self._healthy_after:
                 delay = self._first_delay
             state.last_error = f"{type(failure).__name__}: {failure}" if failure is not None else "ended on its own"
-            log.error("background task %s: %s; restarting it in %.1fs", name, state.last_error, delay, exc_info=failure)
+            log.error("background task %s: %s; restarting it in %gs", name, state.last_error, delay, exc_info=failure)
             state.state = "restarting"
             state.restarts += 1
             await asyncio.sleep(delay)

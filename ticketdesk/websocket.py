@@ -6,12 +6,18 @@ import asyncio
 import contextlib
 import logging
 
+from starlette.websockets import WebSocketDisconnected as StarletteWebSocketDisconnected
 from strawberry.http.exceptions import WebSocketDisconnected
 
 from ticketdesk.context import Context
-from ticketdesk.internals import BaseGraphQLTransportWSHandler, ConnectionInitMessage
+from ticketdesk.internals.strawberry import BaseGraphQLTransportWSHandler, ConnectionInitMessage
 
 log = logging.getLogger("ticketdesk.websocket")
+
+# A send on a socket the client closed: strawberry's error for a disconnect, Starlette's for a send after the
+# close, and the transport's own.
+GONE: tuple[type[Exception], ...] = (WebSocketDisconnected, StarletteWebSocketDisconnected, OSError)
+PING_BACKOFF_MAX = 600.0
 
 
 class PingingTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
@@ -29,19 +35,19 @@ class PingingTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
             self._pinger = asyncio.create_task(self._ping(self.context.settings.keepalive_seconds))
 
     async def _ping(self, interval: float) -> None:
+        wait = interval
         while True:
-            await asyncio.sleep(interval)
+            await asyncio.sleep(wait)
             try:
                 await self.send_message({"type": "ping"})
-            except (WebSocketDisconnected, OSError):
+            except GONE:
                 return  # the client went away; the handler's shutdown follows
-            except RuntimeError as exc:
-                # Starlette's answer to a send after the close: the socket is done as well.
-                log.debug("stopped pinging a closed WebSocket: %s", exc)
-                return
             except Exception:
-                # Not the socket going away: a bug. Logged, and the next interval tries again.
-                log.exception("pinging a WebSocket failed; trying again in %.0fs", interval)
+                # Not the socket going away: a bug. Logged; the next ping waits twice as long, up to 10 minutes.
+                wait = min(wait * 2, PING_BACKOFF_MAX)
+                log.exception("pinging a WebSocket failed; next try in %.0fs", wait)
+            else:
+                wait = interval
 
     async def shutdown(self) -> None:
         if self._pinger is not None:

@@ -13,7 +13,7 @@ from tests.helpers import create, set_status
 from tests.subscriptions.wsclient import (
     LEGACY_WS,
     PROTOCOLS,
-    STATUS_CHANGED,
+    SUBSCRIPTIONS,
     TICKET_EVENTS,
     TRANSPORT_WS,
     connect,
@@ -133,18 +133,14 @@ async def test_token_expiry_ends_the_subscription(live: Clients, customer: Calle
     assert refused["payload"]["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
 
 
-SUBSCRIPTION_MATRIX = [(query, role) for query in (TICKET_EVENTS, STATUS_CHANGED) for role in Role]
+SUBSCRIPTION_MATRIX = [(operation, role) for operation in SUBSCRIPTIONS for role in Role]
 
 
 @pytest.mark.parametrize(
-    ("query", "role"),
-    SUBSCRIPTION_MATRIX,
-    ids=[
-        f"{'ticketEvents' if q is TICKET_EVENTS else 'ticketStatusChanged'}-{r.value}" for q, r in SUBSCRIPTION_MATRIX
-    ],
+    ("operation", "role"), SUBSCRIPTION_MATRIX, ids=[f"{o}-{r.value}" for o, r in SUBSCRIPTION_MATRIX]
 )
-async def test_subscription_roles_follow_the_policy(live: Clients, agent: Caller, query: str, role: Role) -> None:
-    operation = "ticketEvents" if query is TICKET_EVENTS else "ticketStatusChanged"
+async def test_subscription_roles_follow_the_policy(live: Clients, agent: Caller, operation: str, role: Role) -> None:
+    query = SUBSCRIPTIONS[operation]
     caller = live.as_role(role)
     # A ticket whose status change every permitted role may see: the customer's own, or any for staff.
     ticket = await create(caller if role is Role.CUSTOMER else live.as_role(Role.CUSTOMER))
@@ -174,3 +170,16 @@ async def test_stranger_ticket_subscription_is_not_found(
             assert refused["payload"]["errors"][0]["extensions"]["code"] == "NOT_FOUND", refused
             assert refused["payload"]["errors"][0]["message"] == "No ticket with that id exists."
             assert done == {"id": op_id, "type": "complete"}
+
+
+@pytest.mark.parametrize("ticket_id", ["garbage", "TCK-", "TCK-99999999999999999999"])
+async def test_malformed_ticket_id_subscription_is_bad_user_input(
+    live: Clients, customer: Caller, ticket_id: str
+) -> None:
+    async with connect(live) as socket:
+        await socket.init({"Authorization": f"Bearer {customer.token}"})
+        await socket.subscribe("1", TICKET_EVENTS, {"ticketId": ticket_id})
+        refused, done = await socket.receive(), await socket.receive()
+    assert refused["payload"]["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT", refused
+    assert "TCK-000042" in refused["payload"]["errors"][0]["message"]
+    assert done == {"id": "1", "type": "complete"}

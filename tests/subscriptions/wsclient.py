@@ -29,6 +29,8 @@ STATUS_CHANGED = f"""
 subscription Status($ticketId: ID, $since: String) {{
   ticketStatusChanged(ticketId: $ticketId, since: $since) {{ {EVENT_FIELDS} }}
 }}"""
+# Every subscription operation with a sample call (the authorization tests require one per operation).
+SUBSCRIPTIONS = {"ticketEvents": TICKET_EVENTS, "ticketStatusChanged": STATUS_CHANGED}
 
 
 class Socket:

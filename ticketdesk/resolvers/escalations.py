@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from ticketdesk.errors import UserError, UserErrorCode
+from ticketdesk.errors import UserError, UserErrorCode, not_found
 from ticketdesk.models import EscalationRequest, Ticket
 from ticketdesk.models.enums import EscalationStatus, EventType, Priority
 from ticketdesk.models.events import Change
@@ -40,13 +40,16 @@ async def decide_escalation(
     text = clean_optional_text(note, "note")
     async with transaction(actor) as tx:
         escalation = await escalation_for_update(escalation_id)
+        try:
+            ticket = await ticket_for_update(actor.scope, escalation.ticket_id)
+        except UserError:
+            raise not_found("escalation request") from None  # a request of a ticket out of view is none at all
         if escalation.status is not EscalationStatus.PENDING:
             raise UserError(
                 UserErrorCode.CONFLICT,
                 f"This request was already {escalation.status.value.lower()}.",
                 ["id"],
             )
-        ticket = await ticket_for_update(actor.scope, escalation.ticket_id)
         escalation.status = EscalationStatus.APPROVED if approve else EscalationStatus.DENIED
         escalation.decided_by_id = actor.viewer.id
         escalation.decision_note = text

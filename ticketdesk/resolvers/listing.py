@@ -131,7 +131,8 @@ def _beyond(position: TicketPosition, descending: bool) -> Q:
     number_beyond: dict[str, Any] = {f"number__{op}": number}
     if order is TicketOrderField.NUMBER:
         return Q(**number_beyond)
-    if isinstance(value, int):  # PRIORITY: the severity rank
+    if order is TicketOrderField.PRIORITY:
+        assert isinstance(value, int)  # the severity rank (ticketdesk.ids.parse_ticket_cursor)
         beyond = [p for p in Priority if (p.rank < value if descending else p.rank > value)]
         same = [p for p in Priority if p.rank == value]
         return Q(priority__in=beyond) | Q(priority__in=same, **number_beyond)

@@ -13,7 +13,7 @@ from strawberry.types import ExecutionContext
 
 from ticketdesk.errors import RequestError
 from ticketdesk.schema import enums as enums
-from ticketdesk.schema.gate import guard
+from ticketdesk.schema.gate import ungated_fields
 from ticketdesk.schema.mutation import Mutation
 from ticketdesk.schema.query import Query
 from ticketdesk.schema.subscription import Subscription
@@ -34,7 +34,8 @@ class TicketdeskSchema(strawberry.Schema):
 
 def build_schema(*, development: bool = True, introspection: bool = True) -> strawberry.Schema:
     """The schema; outside development unexpected errors are masked, and introspection can be off."""
-    guard(query=Query, mutation=Mutation, subscription=Subscription)
+    if ungated := ungated_fields(Query, Mutation, Subscription):
+        raise LookupError(f"root fields without the policy's gate (decorate their type with @gated): {ungated}")
     # Factories, not instances: strawberry builds a fresh extension per operation.
     extensions: list[Callable[[], SchemaExtension]] = []
     if not development:

@@ -1,16 +1,17 @@
-"""What every root field gets without writing it: the policy's gate, and for mutations refusals as payloads.
+"""What every root field gets without writing it: the policy's gate, and refusals as payloads.
 
-`guard(query=..., mutation=..., subscription=...)` gives each root field a `Gate` for its operation in
-ticketdesk.policy.PERMISSIONS; a root field the table does not name stops the schema from being built,
-so no operation can exist without a policy line. Each mutation field also gets `Refusals`, which turns a
-UserError raised by its resolver (after the transaction rolled back) into its payload's `errors`.
+`@gated` on a root type (Query, Mutation, Subscription) gives each of its fields a `Gate` for its operation in
+ticketdesk.policy.PERMISSIONS; a field the table does not name is an error as soon as the type is defined,
+so no operation can exist without a policy line, and `build_schema` refuses a root field without a gate.
+Each field that returns a payload with `errors` also gets `Refusals`, which turns a UserError raised by its
+resolver (after the transaction rolled back) into that payload's `errors`.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Callable
 from contextlib import aclosing
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from strawberry.extensions.field_extension import AsyncExtensionResolver, FieldExtension, SyncExtensionResolver
 from strawberry.schema.name_converter import NameConverter
@@ -19,7 +20,7 @@ from strawberry.types.field import StrawberryField
 
 from ticketdesk import errors
 from ticketdesk.context import Info
-from ticketdesk.internals import add_field_extension
+from ticketdesk.internals.strawberry import add_field_extension
 from ticketdesk.policy import PERMISSIONS
 from ticketdesk.schema.payloads import UserError
 
@@ -61,10 +62,7 @@ class Refusals(FieldExtension):
     payload: Callable[..., Any]
 
     def apply(self, field: StrawberryField) -> None:
-        payload = field.type
-        if not callable(payload) or "errors" not in getattr(payload, "__annotations__", {}):
-            raise TypeError(f"mutation {field.python_name} must return a payload type with `errors`")
-        self.payload = payload
+        self.payload = cast("Callable[..., Any]", field.type)
 
     async def resolve_async(self, next_: AsyncExtensionResolver, source: Any, info: Info, **kwargs: Any) -> Any:
         try:
@@ -73,21 +71,35 @@ class Refusals(FieldExtension):
             return self.payload(errors=[UserError.of(exc)])
 
 
-def guard(*, query: type, mutation: type | None = None, subscription: type | None = None) -> None:
-    """Put the policy's gate on every root field (and refusal handling on every mutation); idempotent."""
+T = TypeVar("T")
+
+
+def gated(root: type[T]) -> type[T]:
+    """Class decorator for a root type: the policy's gate on every field, refusals as payloads where it returns one."""
     names = NameConverter()
-    for root in (query, mutation, subscription):
-        if root is None:
-            continue
-        for field in get_object_definition(root, strict=True).fields:
-            if any(isinstance(extension, Gate) for extension in field.extensions):
-                continue
-            operation = names.from_field(field)
-            if operation not in PERMISSIONS:
-                raise LookupError(
-                    f"{root.__name__}.{operation} has no entry in ticketdesk.policy.PERMISSIONS: "
-                    "add the roles that may call it"
-                )
-            if root is mutation:
-                add_field_extension(field, Refusals())
-            add_field_extension(field, Gate(operation))
+    for field in get_object_definition(root, strict=True).fields:
+        operation = names.from_field(field)
+        if operation not in PERMISSIONS:
+            raise LookupError(
+                f"{root.__name__}.{operation} has no entry in ticketdesk.policy.PERMISSIONS: "
+                "add the roles that may call it"
+            )
+        if _returns_payload(field):
+            add_field_extension(field, Refusals())
+        add_field_extension(field, Gate(operation))
+    return root
+
+
+def ungated_fields(*roots: type) -> list[str]:
+    """The fields of `roots` that carry no policy gate (a root type defined without `@gated`)."""
+    return [
+        f"{root.__name__}.{field.python_name}"
+        for root in roots
+        for field in get_object_definition(root, strict=True).fields
+        if not any(isinstance(extension, Gate) for extension in field.extensions)
+    ]
+
+
+def _returns_payload(field: StrawberryField) -> bool:
+    definition = get_object_definition(field.type)
+    return definition is not None and any(member.python_name == "errors" for member in definition.fields)

@@ -12,10 +12,12 @@ from ticketdesk.context import Info
 from ticketdesk.ids import parse_uuid
 from ticketdesk.models.enums import Priority, Status
 from ticketdesk.resolvers import escalations, feedback, messages, tickets, transfers
+from ticketdesk.schema.gate import gated
 from ticketdesk.schema.inputs import AITransferInput, CreateTicketInput, UpdateTicketInput
 from ticketdesk.schema.payloads import EscalationPayload, FeedbackPayload, MessagePayload, TicketPayload
 
 
+@gated
 @strawberry.type(description="Changing tickets.")
 class Mutation:
     @strawberry.mutation(description="File a ticket (customers for themselves; others for a customerId).")

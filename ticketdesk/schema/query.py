@@ -10,6 +10,7 @@ from ticketdesk.context import Info
 from ticketdesk.models.enums import Category, Priority, Status
 from ticketdesk.resolvers import listing, people, tickets, transfers
 from ticketdesk.schema.enums import OrderDirection
+from ticketdesk.schema.gate import gated
 from ticketdesk.schema.inputs import ConversationMessageInput, TicketFilter, TicketOrder
 from ticketdesk.schema.types import Agent, PageInfo, Ticket, Viewer
 
@@ -63,6 +64,7 @@ class EscalationAnalysis:
     suggested_subject: str = strawberry.field(description="A subject for a ticket about it.")
 
 
+@gated
 @strawberry.type(description="Reading tickets and who is calling.")
 class Query:
     @strawberry.field(description="Who is calling.")
@@ -109,12 +111,7 @@ class Query:
         return TicketConnection(
             page=page,
             edges=edges,
-            page_info=PageInfo(
-                has_next_page=page.has_next,
-                has_previous_page=page.has_previous,
-                start_cursor=page.cursors[0] if page.cursors else None,
-                end_cursor=page.cursors[-1] if page.cursors else None,
-            ),
+            page_info=PageInfo.of(page.cursors, has_next=page.has_next, has_previous=page.has_previous),
         )
 
     @strawberry.field(description="Counts of the tickets the viewer may see, in total, by status and by priority.")

@@ -15,6 +15,7 @@ from ticketdesk.errors import BadUserInput, CursorExpired, NotFound
 from ticketdesk.ids import parse_event_cursor
 from ticketdesk.models.enums import EventType
 from ticketdesk.resolvers.tickets import get_ticket
+from ticketdesk.schema.gate import gated
 from ticketdesk.schema.types import TicketEvent
 from ticketdesk.subscriptions.stream import CURSOR_EXPIRED, EventSelection, event_stream, resume_point
 
@@ -57,6 +58,7 @@ async def _events(
             yield TicketEvent.of(event.row)
 
 
+@gated
 @strawberry.type(description="Live ticket events (WebSocket: graphql-transport-ws or graphql-ws on /graphql).")
 class Subscription:
     @strawberry.subscription(

@@ -271,13 +271,11 @@ class Ticket:
         after: Annotated[str | None, strawberry.argument(description="Cursor of the last event seen.")] = None,
     ) -> TicketEventConnection:
         page = await ticket_timeline(info.context.caller, self.row.id, first, after)
+        edges = [TicketEventEdge(cursor=event_cursor(row.seq), node=TicketEvent.of(row)) for row in page.events]
         return TicketEventConnection(
-            edges=[TicketEventEdge(cursor=event_cursor(row.seq), node=TicketEvent.of(row)) for row in page.events],
-            page_info=PageInfo(
-                has_next_page=page.has_next,
-                has_previous_page=page.has_previous,
-                start_cursor=event_cursor(page.events[0].seq) if page.events else None,
-                end_cursor=event_cursor(page.events[-1].seq) if page.events else None,
+            edges=edges,
+            page_info=PageInfo.of(
+                [edge.cursor for edge in edges], has_next=page.has_next, has_previous=page.has_previous
             ),
         )
 
@@ -351,6 +349,16 @@ class PageInfo:
     has_previous_page: bool = strawberry.field(description="Whether items precede this page.")
     start_cursor: str | None = strawberry.field(description="Cursor of the first item on this page.")
     end_cursor: str | None = strawberry.field(description="Cursor of the last item on this page.")
+
+    @classmethod
+    def of(cls, cursors: list[str], *, has_next: bool, has_previous: bool) -> PageInfo:
+        """The paging information of a page whose items have `cursors`, in order."""
+        return cls(
+            has_next_page=has_next,
+            has_previous_page=has_previous,
+            start_cursor=cursors[0] if cursors else None,
+            end_cursor=cursors[-1] if cursors else None,
+        )
 
 
 @strawberry.type(description="An event and its cursor.")

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 from broadcaster import Broadcast
 
-from ticketdesk.internals import MemoryBackend, Subscriber, Unsubscribed
+from ticketdesk.internals.broadcaster import MemoryBackend, Subscriber, Unsubscribed
 
 if TYPE_CHECKING:
     from ticketdesk.subscriptions.redis_backend import SupervisedRedisBackend
