@@ -124,7 +124,7 @@ def main() -> None:
     results = {}
     for count in args.subscribers:
         with tempfile.TemporaryDirectory() as folder:
-            settings = Settings(database_url=f"sqlite://{Path(folder) / 'bench.db'}", env="test")
+            settings = Settings(database_url=f"sqlite://{Path(folder) / 'bench.db'}", env="development")
             results[count] = asyncio.run(measure(settings, count, args.events))
     base = statistics.median(results[args.subscribers[0]][0])
     print(f"{'subscribers':>11} {'p50 ms':>8} {'p95 ms':>8} {'p50 vs base':>12} {'hub SQL/event':>14}")

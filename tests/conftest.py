@@ -12,6 +12,7 @@ The databases named here are wiped by the tests.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import shutil
 import socket
@@ -106,7 +107,7 @@ def make_settings(database_url: str, **overrides: Any) -> Settings:
     values: dict[str, Any] = {
         "database_url": database_url,
         "broadcast_url": os.environ.get("TICKETDESK_TEST_BROADCAST_URL") or "memory://",
-        "env": "test",
+        "env": "development",
         "_env_file": None,
     }
     values.update(overrides)
@@ -129,10 +130,12 @@ class Caller:
 
     async def post(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
         """POST a GraphQL operation and return the decoded response body."""
-        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
-        response = await self.http.post(
-            "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
-        )
+        headers = {"Content-Type": "application/json"}
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        # ASCII-escaped JSON, as most clients send it: it can carry what UTF-8 cannot (a lone surrogate).
+        body = json.dumps({"query": query, "variables": variables or {}})
+        response = await self.http.post("/graphql", content=body, headers=headers)
         assert response.status_code == 200, response.text
         body: dict[str, Any] = response.json()
         return body

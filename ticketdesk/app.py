@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import json
 import logging
+from collections import OrderedDict
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -27,6 +29,7 @@ from ticketdesk.context import Context
 from ticketdesk.errors import Unauthenticated
 from ticketdesk.graphiql import asset_routes, cache_dir, graphiql_page
 from ticketdesk.internals.strawberry import HTTPException, request_data_of
+from ticketdesk.middleware import BodyLimit
 from ticketdesk.models.store import open_store, ping
 from ticketdesk.resolvers.people import upsert_viewer
 from ticketdesk.schema import build_schema
@@ -36,6 +39,9 @@ from ticketdesk.subscriptions.hub import EventHub
 from ticketdesk.websocket import PingingTransportWSHandler
 
 log = logging.getLogger("ticketdesk")
+
+# How many principals' claims each process remembers as stored.
+KNOWN_PRINCIPALS = 10_000
 
 
 class TicketdeskGraphQL(GraphQL[Context, None]):
@@ -55,9 +61,17 @@ class TicketdeskGraphQL(GraphQL[Context, None]):
         )
         self.settings = settings
         self.hub = hub
-        # Claims already stored, so a steady stream of requests costs no extra writes.
-        self._known: set[tuple[object, ...]] = set()
+        # The claims stored most recently, so a steady stream of requests costs no extra writes; bounded, since
+        # every new token subject would otherwise grow it for the life of the process.
+        self._known: OrderedDict[tuple[object, ...], None] = OrderedDict()
         self._graphiql_html: str | None = None
+
+    def decode_json(self, data: str | bytes) -> object:
+        """JSON as strawberry reads it, but nesting too deep for the parser is a malformed body (400), not a 500."""
+        try:
+            return json.loads(data)
+        except RecursionError:
+            raise json.JSONDecodeError("nested too deeply", data if isinstance(data, str) else "", 0) from None
 
     async def render_graphql_ide(self, request: Request) -> Response:
         """GraphiQL loading its assets from this app (see ticketdesk.graphiql), built on first use."""
@@ -104,9 +118,13 @@ class TicketdeskGraphQL(GraphQL[Context, None]):
 
     async def _remember(self, viewer: Viewer) -> None:
         key = (viewer.id, viewer.role, viewer.name, viewer.email)
-        if key not in self._known:
-            await upsert_viewer(viewer)
-            self._known.add(key)
+        if key in self._known:
+            self._known.move_to_end(key)
+            return
+        await upsert_viewer(viewer)
+        self._known[key] = None
+        if len(self._known) > KNOWN_PRINCIPALS:
+            self._known.popitem(last=False)
 
 
 def _is_subscription(request_data: GraphQLRequestData) -> bool:
@@ -183,7 +201,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 allow_methods=["GET", "POST", "OPTIONS"],
                 allow_headers=["Authorization", "Content-Type"],
                 max_age=600,
-            )
+            ),
+            Middleware(BodyLimit, max_bytes=settings.max_body_bytes),
         ],
         lifespan=lifespan,
     )

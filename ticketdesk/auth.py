@@ -13,8 +13,8 @@ from typing import Any
 import jwt
 
 from ticketdesk.errors import BadUserInput, Unauthenticated
-from ticketdesk.ids import parse_uuid
 from ticketdesk.models.enums import Role
+from ticketdesk.parsing import parse_uuid, text_problem, without_controls
 from ticketdesk.settings import Settings
 
 TOKEN_EXPIRED = "The token has expired; sign in again for a fresh one."
@@ -44,6 +44,14 @@ def decode_token(token: str, settings: Settings) -> Viewer:
         raise Unauthenticated(TOKEN_EXPIRED) from exc
     except jwt.PyJWTError as exc:
         raise Unauthenticated(f"The token is not valid: {exc}.") from exc
+    except (ValueError, TypeError, OverflowError) as exc:  # e.g. "exp": Infinity, which JSON parsing lets in
+        raise Unauthenticated("The token's claims are not valid.") from exc
+    # A token that lives long is a stolen token that works long: refuse what an identity provider should not issue.
+    lifetime = claims["exp"] - dt.datetime.now(dt.UTC).timestamp()
+    if lifetime > settings.max_token_hours * 3600:
+        raise Unauthenticated(
+            f"The token expires more than {settings.max_token_hours:g} hours from now; ask for a shorter-lived one."
+        )
     try:
         subject = parse_uuid(str(claims["sub"]), "sub")
     except BadUserInput as exc:
@@ -55,14 +63,21 @@ def decode_token(token: str, settings: Settings) -> Viewer:
     return Viewer(
         id=subject,
         role=role,
-        name=_optional_str(claims.get("name")),
-        email=_optional_str(claims.get("email")),
-        expires_at=dt.datetime.fromtimestamp(int(claims["exp"]), dt.UTC),
+        name=_claim_text(claims, "name"),
+        email=_claim_text(claims, "email"),
+        expires_at=dt.datetime.fromtimestamp(claims["exp"], dt.UTC),
     )
 
 
-def _optional_str(value: Any) -> str | None:
-    return str(value)[:255] if value is not None else None
+def _claim_text(claims: Mapping[str, Any], name: str) -> str | None:
+    """An optional text claim, as stored for the principal: at most 255 characters of clean text."""
+    value = claims.get(name)
+    if value is None:
+        return None
+    text = str(value)
+    if (problem := text_problem(text)) is not None:
+        raise Unauthenticated(f"The token's `{name}` claim {problem}.")
+    return without_controls(text)[:255]
 
 
 def bearer_token(headers: Mapping[str, Any]) -> str | None:

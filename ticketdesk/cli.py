@@ -77,16 +77,24 @@ async def _migrate(settings: Settings) -> None:
 def _token(args: argparse.Namespace) -> int:
     from ticketdesk.auth import mint_token
     from ticketdesk.errors import BadUserInput
-    from ticketdesk.ids import parse_uuid
+    from ticketdesk.parsing import parse_uuid
 
+    settings = Settings()
     try:
         subject = parse_uuid(args.sub, "--sub") if args.sub else uuid.uuid4()
     except BadUserInput as exc:
         print(f"ticketdesk token: {exc.message}", file=sys.stderr)
         return 2
+    if not 0 < args.hours <= settings.max_token_hours:
+        print(
+            f"ticketdesk token: --hours must be more than 0 and at most {settings.max_token_hours:g} "
+            "(TICKETDESK_MAX_TOKEN_HOURS): the server refuses longer-lived tokens.",
+            file=sys.stderr,
+        )
+        return 2
     print(
         mint_token(
-            Settings(),
+            settings,
             Role(args.role.upper()),
             subject,
             name=args.name,

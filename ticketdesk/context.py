@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeAlias
 
@@ -13,6 +14,7 @@ from ticketdesk import models, policy
 from ticketdesk.auth import Viewer, authenticated
 from ticketdesk.errors import Unauthenticated
 from ticketdesk.resolvers import loaders
+from ticketdesk.resolvers.timeline import TimelineRequest, load_timelines
 from ticketdesk.resolvers.transaction import Actor
 from ticketdesk.settings import Settings
 
@@ -54,6 +56,21 @@ class Loaders:
     transfer_by_ticket: DataLoader[uuid.UUID, models.AITransfer | None] = field(
         default_factory=lambda: DataLoader(loaders.transfer_by_ticket)
     )
+    timelines: DataLoader[TimelineRequest, list[models.TicketEvent]] = field(
+        default_factory=lambda: DataLoader(load_timelines)
+    )
+
+
+# The loaders of the subscription event being delivered. Every operation on a WebSocket shares the connection's
+# Context but runs in a task of its own, so a context variable keeps each operation's loaders to itself.
+_event_loaders: ContextVar[Loaders | None] = ContextVar("ticketdesk_event_loaders", default=None)
+
+
+def fresh_event_loaders() -> Loaders:
+    """New loaders for the subscription event this task is about to deliver (older ones would serve stale rows)."""
+    loaders = Loaders()
+    _event_loaders.set(loaders)
+    return loaders
 
 
 @dataclass
@@ -64,9 +81,14 @@ class Context:
     hub: EventHub
     viewer: Viewer | None
     auth_error: Unauthenticated | None = None
-    loaders: Loaders = field(default_factory=Loaders)
+    request_loaders: Loaders = field(default_factory=Loaders)
     # WebSocket only: the `connection_init` payload, which carries the token there.
     connection_params: dict[str, Any] | None = None
+
+    @property
+    def loaders(self) -> Loaders:
+        """This request's DataLoaders; in a subscription, those of the event being delivered."""
+        return _event_loaders.get() or self.request_loaders
 
     def authorize(self, operation: str) -> Viewer:
         """The viewer, if the policy lets them call `operation`; else UNAUTHENTICATED / FORBIDDEN."""

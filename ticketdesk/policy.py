@@ -22,7 +22,7 @@ from tortoise.expressions import Q
 
 from ticketdesk.auth import Viewer, authenticated
 from ticketdesk.errors import Forbidden, Unauthenticated, UserError, UserErrorCode
-from ticketdesk.models.enums import EventType, Role, Status
+from ticketdesk.models.enums import EventType, Priority, Role, SenderType, Status
 
 EVERYONE = frozenset(Role)
 # People read and follow tickets; a service only acts for a customer (it files, it does not browse).
@@ -72,7 +72,9 @@ INTERNAL_EVENTS = frozenset({EventType.NOTE_ADDED})
 
 @dataclass(frozen=True)
 class Scope:
-    """What one viewer may see: the tickets of `customer_id` (None: of every customer), internal content or not."""
+    """What one viewer may see: the tickets of `customer_id` (None: of every customer), and whether internal
+    content: internal notes and the events that carry them, staff's e-mail addresses, escalation decision
+    notes, and the reasons of escalations someone else requested."""
 
     customer_id: uuid.UUID | None
     internal: bool
@@ -92,6 +94,11 @@ class Scope:
     def messages(self) -> Q:
         """`sees_message` as a filter on messages."""
         return Q() if self.internal else Q(internal=False)
+
+    def sees_escalation_reason(self, requested_by: uuid.UUID) -> bool:
+        """Whether the reason of an escalation request (of a ticket in view) may be shown: staff see every
+        reason, a customer only their own."""
+        return self.internal or (self.customer_id is not None and requested_by == self.customer_id)
 
     def sees_event(self, customer_id: uuid.UUID, event_type: EventType) -> bool:
         """Whether an event of a ticket of `customer_id` is in view."""
@@ -151,3 +158,17 @@ def filed_for(viewer: Viewer, customer_id: uuid.UUID | None) -> uuid.UUID:
 
 # Who may work a ticket, and so be assigned one.
 ASSIGNABLE = STAFF
+
+# The lines of an AI conversation a customer or a service hands over: never words put in staff's mouth.
+HANDOFF_SENDERS = frozenset({SenderType.CUSTOMER, SenderType.AI})
+
+
+def check_priority(viewer: Viewer, priority: Priority | None, field: str) -> None:
+    """Refuse CRITICAL from a customer: staff and the escalation analysis decide that, customers ask for it."""
+    if priority is Priority.CRITICAL and viewer.role is Role.CUSTOMER:
+        raise UserError(
+            UserErrorCode.VALIDATION,
+            "Customers may set a priority up to HIGH; CRITICAL is set by staff or by the analysis of the "
+            "conversation (or ask for it with requestEscalation).",
+            [field],
+        )

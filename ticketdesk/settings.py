@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal, Self
+from typing import Annotated, Self
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -16,7 +16,9 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="TICKETDESK_", env_file=".env", extra="ignore")
 
-    env: Literal["development", "production", "test"] = "development"
+    # Anything but "development" (production, staging, test, ...) gets production behaviour: a mistyped or
+    # unknown name must never open up a deployed service.
+    env: str = "development"
     database_url: str = "sqlite://ticketdesk.db"
     broadcast_url: str = "memory://"
     jwt_secret: str = DEV_JWT_SECRET
@@ -47,6 +49,13 @@ class Settings(BaseSettings):
     max_subscriptions_per_connection: int = Field(default=20, gt=0)
     # Events one subscriber may lag behind before it catches up from the log instead.
     subscriber_buffer: int = Field(default=1000, gt=0)
+    # Limits on what one request may send (each refusal is a clear error and changes nothing).
+    max_body_bytes: int = Field(default=1_048_576, gt=0)  # a larger JSON body gets HTTP 413
+    max_token_hours: float = Field(default=24.0, gt=0)  # a token whose `exp` is further ahead is refused
+    max_attachment_urls: int = Field(default=10, ge=0)  # per createTicket / addMessage
+    max_conversation_lines: int = Field(default=500, gt=0)  # AI transfer history, analyzeConversation
+    max_json_bytes: int = Field(default=16_384, gt=0)  # errorDetails, customerContext
+    max_search_chars: int = Field(default=200, gt=0)  # the tickets filter's `search`
 
     @field_validator("cors_origins", "attachment_hosts", mode="before")
     @classmethod
@@ -57,19 +66,22 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_dev_secret(self) -> Self:
-        if self.env == "production" and self.jwt_secret == DEV_JWT_SECRET:
+        if not self.development and self.jwt_secret == DEV_JWT_SECRET:
             raise ValueError(
                 "TICKETDESK_JWT_SECRET is the development default; set a real secret before running "
-                "with TICKETDESK_ENV=production"
+                f"with TICKETDESK_ENV={self.env}"
             )
-        if self.env == "production" and len(self.jwt_secret.encode()) < 32:
-            raise ValueError("TICKETDESK_JWT_SECRET must be at least 32 bytes long in production (HS256).")
+        if not self.development and len(self.jwt_secret.encode()) < 32:
+            raise ValueError(
+                f"TICKETDESK_JWT_SECRET must be at least 32 bytes long outside development (HS256); "
+                f"TICKETDESK_ENV is {self.env}."
+            )
         return self
 
     @property
     def development(self) -> bool:
-        """True outside production: errors are shown unmasked and GraphiQL is on by default."""
-        return self.env != "production"
+        """Only with TICKETDESK_ENV=development: errors unmasked, GraphiQL and introspection on by default."""
+        return self.env == "development"
 
     @property
     def graphiql_enabled(self) -> bool:

@@ -9,12 +9,13 @@ below it can still appear.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 from uuid import UUID
 
-from tortoise import fields
-from tortoise.expressions import Q
+from tortoise import connections, fields
+from tortoise.expressions import Q, RawSQL
 from tortoise.models import Model
 
 from ticketdesk.models.enums import EventType, Role, Status
@@ -144,9 +145,29 @@ async def read_log(after: int, *, limit: int, upto: int | None = None, where: Q 
     return [LoggedEvent(row, tickets[row.ticket_id]) for row in rows]
 
 
-async def read_timeline(ticket_id: UUID, *, after: int, limit: int, where: Q) -> list[TicketEvent]:
-    """Up to `limit` of one ticket's events above `after` that match `where`, oldest first."""
-    return list(await TicketEvent.filter(where, ticket_id=ticket_id, seq__gt=after).order_by("seq").limit(limit))
+async def read_timelines(
+    ticket_ids: Collection[UUID], *, after: int, limit: int, where: Q
+) -> dict[UUID, list[TicketEvent]]:
+    """For each ticket, up to `limit` of its events above `after` that match `where`, oldest first.
+
+    Two statements whatever the number of tickets: the first numbers each ticket's matching events with a
+    window function and keeps the seqs of the first `limit`, the second reads those rows.
+    """
+    if not ticket_ids:
+        return {}
+    # ROW_NUMBER() is not something Tortoise builds, so the numbered query is Tortoise's own, its values
+    # inlined (and quoted) by its query builder, wrapped in one outer SELECT; `limit` is an int.
+    numbered = (
+        TicketEvent.filter(where, ticket_id__in=list(ticket_ids), seq__gt=after)
+        .annotate(position=RawSQL('ROW_NUMBER() OVER (PARTITION BY "ticket_id" ORDER BY "seq")'))
+        .values("seq", "position")
+    )
+    sql = f"SELECT seq FROM ({numbered.sql(params_inline=True)}) AS numbered WHERE position <= {int(limit)}"
+    seqs = [row["seq"] for row in await connections.get("default").execute_query_dict(sql)]
+    timelines: dict[UUID, list[TicketEvent]] = {ticket_id: [] for ticket_id in ticket_ids}
+    for row in await TicketEvent.filter(seq__in=seqs).order_by("seq"):
+        timelines[row.ticket_id].append(row)
+    return timelines
 
 
 async def occurred_at(seq: int) -> dt.datetime | None:

@@ -63,7 +63,7 @@ class Ticket(Model):
     assignee: fields.ForeignKeyNullableRelation[Principal] = fields.ForeignKeyField(
         "models.Principal", related_name="assigned_tickets", null=True, on_delete=fields.SET_NULL
     )
-    # Whatever JSON value the client sent (createTicket's `errorDetails`), or None.
+    # {"value": whatever JSON value the client sent as createTicket's `errorDetails`}, or None.
     error_details: fields.JSONField[Any] = fields.JSONField(null=True)
     idempotency_key = fields.CharField(max_length=255, null=True)
     created_at = fields.DatetimeField(auto_now_add=True, db_index=True)

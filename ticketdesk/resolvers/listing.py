@@ -13,9 +13,9 @@ from tortoise.queryset import QuerySet
 
 from ticketdesk.auth import Viewer
 from ticketdesk.errors import BadUserInput
-from ticketdesk.ids import TicketPosition, parse_ticket_cursor, ticket_cursor
 from ticketdesk.models import Message, Ticket
 from ticketdesk.models.enums import Category, Priority, Source, Status, TicketOrderField
+from ticketdesk.parsing import TicketPosition, parse_ticket_cursor, ticket_cursor
 from ticketdesk.policy import scope_of
 
 DEFAULT_PAGE = 20
@@ -132,7 +132,7 @@ def _beyond(position: TicketPosition, descending: bool) -> Q:
     if order is TicketOrderField.NUMBER:
         return Q(**number_beyond)
     if order is TicketOrderField.PRIORITY:
-        assert isinstance(value, int)  # the severity rank (ticketdesk.ids.parse_ticket_cursor)
+        assert isinstance(value, int)  # the severity rank (ticketdesk.parsing.parse_ticket_cursor)
         beyond = [p for p in Priority if (p.rank < value if descending else p.rank > value)]
         same = [p for p in Priority if p.rank == value]
         return Q(priority__in=beyond) | Q(priority__in=same, **number_beyond)

@@ -10,8 +10,8 @@ from __future__ import annotations
 import uuid
 
 from ticketdesk.errors import BadUserInput, not_found
-from ticketdesk.ids import TicketRef, parse_ticket_ref, parse_uuid
 from ticketdesk.models import EscalationRequest, Ticket
+from ticketdesk.parsing import TicketRef, parse_ticket_ref, parse_uuid
 from ticketdesk.policy import Scope
 
 

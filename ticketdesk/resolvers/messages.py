@@ -17,7 +17,12 @@ async def add_message(
 ) -> tuple[Message, Ticket]:
     """addMessage: a customer's reply reopens a resolved ticket; a closed one takes no more from them."""
     text = clean_text(body, "body")
-    urls = clean_urls(attachment_urls, "attachmentUrls", actor.settings.attachment_hosts)
+    urls = clean_urls(
+        attachment_urls,
+        "attachmentUrls",
+        allowed_hosts=actor.settings.attachment_hosts,
+        limit=actor.settings.max_attachment_urls,
+    )
     customer = actor.viewer.role is Role.CUSTOMER
     async with transaction(actor) as tx:
         ticket = await ticket_for_update(actor.scope, ticket_ref, "ticketId")
@@ -56,6 +61,6 @@ async def add_internal_note(actor: Actor, ticket_ref: str, body: str) -> tuple[M
         message = await Message.create(
             ticket_id=ticket.id, sender_id=actor.viewer.id, sender_type=SenderType.AGENT, body=text, internal=True
         )
-        await ticket.save()
+        # updatedAt stays: customers see it, and a note is nothing they should notice.
         await tx.record(ticket, Change(EventType.NOTE_ADDED, message_id=message.id))
     return message, ticket

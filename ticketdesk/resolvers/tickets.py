@@ -14,11 +14,11 @@ from ticketdesk.models import Attachment, Message, Ticket
 from ticketdesk.models.enums import DEFAULT_PRIORITY, Category, EventType, Priority, Role, SenderType, Source, Status
 from ticketdesk.models.events import Change
 from ticketdesk.models.tickets import next_values, reference_for
-from ticketdesk.policy import scope_of
+from ticketdesk.policy import check_priority, scope_of
 from ticketdesk.resolvers.lookup import ticket_for_update, visible_ticket
 from ticketdesk.resolvers.people import assignee, customer_for
 from ticketdesk.resolvers.transaction import Actor, transaction
-from ticketdesk.resolvers.validation import clean_optional_text, clean_text, clean_urls, filename_of
+from ticketdesk.resolvers.validation import clean_json, clean_optional_text, clean_text, clean_urls, filename_of
 from ticketdesk.resolvers.workflow import transition
 
 SUBJECT_MAX = 255
@@ -57,7 +57,14 @@ async def create_ticket(actor: Actor, new: NewTicket) -> Ticket:
     subject = clean_text(new.subject, "subject", limit=SUBJECT_MAX)
     description = clean_text(new.description, "description")
     key = clean_optional_text(new.idempotency_key, "idempotencyKey", limit=KEY_MAX)
-    urls = clean_urls(new.attachment_urls, "attachmentUrls", actor.settings.attachment_hosts)
+    urls = clean_urls(
+        new.attachment_urls,
+        "attachmentUrls",
+        allowed_hosts=actor.settings.attachment_hosts,
+        limit=actor.settings.max_attachment_urls,
+    )
+    error_details = clean_json(new.error_details, "errorDetails", limit=actor.settings.max_json_bytes)
+    check_priority(actor.viewer, new.priority, "priority")
     owner = await customer_for(actor.viewer, new.customer_id)
     if key is not None and (replay := await _existing_by_key(owner, key)) is not None:
         return replay
@@ -71,7 +78,7 @@ async def create_ticket(actor: Actor, new: NewTicket) -> Ticket:
                 priority=new.priority or DEFAULT_PRIORITY[new.category],
                 source=SOURCE_BY_ROLE[actor.viewer.role],
                 idempotency_key=key,
-                error_details=new.error_details,
+                error_details=error_details,
                 attachment_urls=urls,
             )
             await tx.record(ticket, Change(EventType.CREATED))
@@ -113,7 +120,9 @@ async def insert_ticket(
         priority=priority,
         source=source,
         idempotency_key=idempotency_key,
-        error_details=error_details,
+        # In an envelope: Tortoise's JSONField takes a bare str for JSON text, so a JSON string (an app's
+        # stack trace, say) would not round-trip.
+        error_details={"value": error_details} if error_details is not None else None,
     )
     if attachment_urls:
         await Attachment.bulk_create(
@@ -145,6 +154,7 @@ async def update_ticket(actor: Actor, ticket_ref: str, edit: TicketEdit) -> Tick
         values["priority"] = edit.priority
     if not values:
         raise validation("Give at least one field to change.", "input")
+    check_priority(actor.viewer, edit.priority, "priority")
     async with transaction(actor) as tx:
         ticket = await ticket_for_update(actor.scope, ticket_ref)
         changed = {

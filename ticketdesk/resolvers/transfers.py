@@ -9,18 +9,20 @@ from typing import Any
 
 from tortoise.exceptions import IntegrityError
 
-from ticketdesk.errors import validation
+from ticketdesk.errors import BadUserInput, validation
 from ticketdesk.models import AITransfer, Message, Ticket
 from ticketdesk.models.analysis import Analysis, analyze
 from ticketdesk.models.enums import DEFAULT_PRIORITY, Category, EventType, Priority, SenderType, Source
 from ticketdesk.models.events import Change
+from ticketdesk.models.messages import BODY_MAX
+from ticketdesk.parsing import parse_text
+from ticketdesk.policy import HANDOFF_SENDERS, check_priority
 from ticketdesk.resolvers.people import customer_for
 from ticketdesk.resolvers.tickets import insert_ticket
 from ticketdesk.resolvers.transaction import Actor, transaction
-from ticketdesk.resolvers.validation import clean_optional_text, clean_text
+from ticketdesk.resolvers.validation import clean_json, clean_optional_text, clean_text, clean_timestamp
 
 CONVERSATION_ID_MAX = 255
-HISTORY_MAX = 500
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,18 @@ def analyze_conversation(lines: list[ConversationLine], summary: str = "") -> An
     return analyze([summary, *(line.content for line in lines if line.role is SenderType.CUSTOMER)])
 
 
+def analyze_messages(lines: list[ConversationLine], *, max_lines: int) -> Analysis:
+    """analyzeConversation: at most `max_lines` lines of clean text (BAD_USER_INPUT otherwise)."""
+    if len(lines) > max_lines:
+        raise BadUserInput(f"`messages` takes at most {max_lines} lines; {len(lines)} were given.")
+    return analyze_conversation(
+        [
+            ConversationLine(line.role, parse_text(line.content, f"messages.{i}.content", limit=BODY_MAX))
+            for i, line in enumerate(lines)
+        ]
+    )
+
+
 @dataclass(frozen=True)
 class Handoff:
     """What createFromAITransfer hands over, as the client sent it."""
@@ -51,6 +65,17 @@ class Handoff:
     customer_id: uuid.UUID | None = None
 
 
+def _clean_line(line: ConversationLine, field: str) -> ConversationLine:
+    if line.role not in HANDOFF_SENDERS:
+        raise validation(
+            f"{field}.role must be CUSTOMER or AI: a handed-over conversation holds no staff or system lines.",
+            f"{field}.role",
+        )
+    return ConversationLine(
+        line.role, clean_text(line.content, f"{field}.content"), clean_timestamp(line.timestamp, f"{field}.timestamp")
+    )
+
+
 async def _existing(customer_id: uuid.UUID, conversation_id: str) -> Ticket | None:
     transfer = await AITransfer.filter(customer_id=customer_id, conversation_id=conversation_id).first()
     return await Ticket.get(id=transfer.ticket_id) if transfer is not None else None
@@ -61,12 +86,12 @@ async def create_from_ai_transfer(actor: Actor, handoff: Handoff) -> Ticket:
     conversation = clean_text(handoff.conversation_id, "conversationId", limit=CONVERSATION_ID_MAX)
     summary = clean_text(handoff.summary_of_issue, "summaryOfIssue")
     resolution = clean_optional_text(handoff.suggested_resolution, "suggestedResolution")
-    if len(handoff.history) > HISTORY_MAX:
-        raise validation(f"conversationHistory may hold at most {HISTORY_MAX} lines.", "conversationHistory")
-    lines = [
-        ConversationLine(line.role, clean_text(line.content, f"conversationHistory.{i}.content"), line.timestamp)
-        for i, line in enumerate(handoff.history)
-    ]
+    limit = actor.settings.max_conversation_lines
+    if len(handoff.history) > limit:
+        raise validation(f"conversationHistory may hold at most {limit} lines.", "conversationHistory")
+    lines = [_clean_line(line, f"conversationHistory.{i}") for i, line in enumerate(handoff.history)]
+    customer_context = clean_json(handoff.customer_context, "customerContext", limit=actor.settings.max_json_bytes)
+    check_priority(actor.viewer, handoff.priority, "priority")
     owner = await customer_for(actor.viewer, handoff.customer_id)
     if (replay := await _existing(owner, conversation)) is not None:
         return replay
@@ -103,7 +128,7 @@ async def create_from_ai_transfer(actor: Actor, handoff: Handoff) -> Ticket:
                 conversation_id=conversation,
                 summary_of_issue=summary,
                 suggested_resolution=resolution,
-                customer_context=handoff.customer_context,
+                customer_context=customer_context,
                 conversation_history=[
                     {
                         "role": line.role.value,

@@ -1,18 +1,26 @@
-"""Checking and normalising the text and URLs clients send; a refusal is VALIDATION naming the field."""
+"""Checking and normalising what mutations take (text, URLs, JSON, timestamps); a refusal is VALIDATION naming
+the field and saying what is allowed."""
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+import datetime as dt
+import json
+from typing import Any
+from urllib.parse import SplitResult, urlsplit
 
-from ticketdesk.errors import validation
+from ticketdesk.errors import BadUserInput, validation
 from ticketdesk.models.messages import BODY_MAX, URL_MAX
+from ticketdesk.parsing import text_problem, to_utc, without_controls
 
 NAME_MAX = 255
 
 
 def clean_text(value: str, field: str, *, limit: int = BODY_MAX, required: bool = True) -> str:
-    """`value` trimmed, refused when empty or longer than `limit` characters."""
-    text = value.strip()
+    """`value` without control characters (newline and tab stay) and trimmed; refused when it holds NUL, an
+    unpaired surrogate or a bidirectional override, is empty, or is longer than `limit` characters."""
+    if (problem := text_problem(value)) is not None:
+        raise validation(f"{field} {problem}.", field)
+    text = without_controls(value).strip()
     if required and not text:
         raise validation(f"{field} must not be empty.", field)
     if len(text) > limit:
@@ -27,24 +35,63 @@ def clean_optional_text(value: str | None, field: str, *, limit: int = BODY_MAX)
     return clean_text(value, field, limit=limit, required=False) or None
 
 
-def clean_urls(urls: list[str] | None, field: str, allowed_hosts: list[str]) -> list[str]:
-    """Attachment URLs: https only, of an allowed host when hosts are configured."""
-    cleaned: list[str] = []
-    for index, raw in enumerate(urls or []):
-        url = raw.strip()
-        where = (field, str(index))
-        if len(url) > URL_MAX:
-            raise validation(f"An attachment URL may be at most {URL_MAX} characters long.", *where)
-        try:
-            parts = urlsplit(url)
-        except ValueError:  # e.g. an unclosed IPv6 bracket
-            parts = None
-        if parts is None or parts.scheme != "https" or not parts.hostname:
-            raise validation("Attachment URLs must be absolute https:// URLs.", *where)
-        if allowed_hosts and parts.hostname.lower() not in allowed_hosts:
-            raise validation(f"Attachments may only come from: {', '.join(allowed_hosts)}.", *where)
-        cleaned.append(url)
-    return cleaned
+def clean_urls(urls: list[str] | None, field: str, *, allowed_hosts: list[str], limit: int) -> list[str]:
+    """Attachment URLs: at most `limit`, absolute https, no credentials, of an allowed host when hosts are set."""
+    urls = urls or []
+    if len(urls) > limit:
+        raise validation(f"{field} takes at most {limit} URLs; {len(urls)} were given.", field)
+    return [_clean_url(raw, (field, str(index)), allowed_hosts) for index, raw in enumerate(urls)]
+
+
+def _clean_url(raw: str, where: tuple[str, ...], allowed_hosts: list[str]) -> str:
+    url = raw.strip()
+    if len(url) > URL_MAX:
+        raise validation(f"An attachment URL may be at most {URL_MAX} characters long.", *where)
+    parts = _split(url)
+    if parts is None or parts.scheme != "https" or not parts.hostname:
+        raise validation("Attachment URLs must be absolute https:// URLs without spaces or control characters.", *where)
+    if parts.username is not None or parts.password is not None:
+        raise validation("Attachment URLs must not carry a user name or password.", *where)
+    if allowed_hosts and parts.hostname.lower() not in allowed_hosts:
+        raise validation(f"Attachments may only come from: {', '.join(allowed_hosts)}.", *where)
+    return url
+
+
+def _split(url: str) -> SplitResult | None:
+    """The parts of a well-formed URL; None for one with whitespace, control characters or a bad port or host."""
+    if any(character.isspace() or not character.isprintable() for character in url):
+        return None
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018  # raises ValueError for a port out of range
+    except ValueError:  # e.g. an unclosed IPv6 bracket, a port of 99999
+        return None
+    return parts
+
+
+def clean_json(value: Any, field: str, *, limit: int) -> Any:
+    """Any JSON value, unchanged; refused above `limit` bytes of JSON or when it holds what no text may hold."""
+    if value is None:
+        return None
+    try:
+        encoded = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    except (RecursionError, ValueError, TypeError):
+        raise validation(f"{field} is nested too deeply to store.", field) from None
+    if (problem := text_problem(encoded)) is not None:
+        raise validation(f"{field} {problem}.", field)
+    if (size := len(encoded.encode())) > limit:
+        raise validation(f"{field} is {size} bytes of JSON; the limit is {limit}.", field)
+    return value
+
+
+def clean_timestamp(value: dt.datetime | None, field: str) -> dt.datetime | None:
+    """A client's timestamp in UTC (one without an offset is taken as UTC)."""
+    if value is None:
+        return None
+    try:
+        return to_utc(value, field)
+    except BadUserInput as exc:
+        raise validation(exc.message, field) from None
 
 
 def filename_of(url: str) -> str | None:

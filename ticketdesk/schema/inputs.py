@@ -8,12 +8,13 @@ from typing import Any
 import strawberry
 from strawberry.scalars import JSON
 
-from ticketdesk.ids import parse_uuid
 from ticketdesk.models.enums import Category, Priority, SenderType, Source, Status, TicketOrderField
+from ticketdesk.parsing import parse_text, parse_uuid, to_utc
 from ticketdesk.resolvers.listing import TicketQuery
 from ticketdesk.resolvers.tickets import NewTicket, TicketEdit
 from ticketdesk.resolvers.transfers import ConversationLine, Handoff
 from ticketdesk.schema.enums import OrderDirection
+from ticketdesk.settings import Settings
 
 
 @strawberry.input(description="Which tickets to list or count: AND across fields, OR within a list.")
@@ -40,8 +41,8 @@ class TicketFilter:
         default=None, description="Changed at or after this (mobile delta refresh)."
     )
 
-    def to_query(self) -> TicketQuery:
-        """The resolvers' form of this filter; malformed ids are BAD_USER_INPUT."""
+    def to_query(self, settings: Settings) -> TicketQuery:
+        """The resolvers' form of this filter: ids parsed, datetimes in UTC, search checked (BAD_USER_INPUT)."""
         return TicketQuery(
             status=self.status,
             priority=self.priority,
@@ -50,11 +51,15 @@ class TicketFilter:
             assignee_id=parse_uuid(self.assignee_id, "filter.assigneeId") if self.assignee_id else None,
             unassigned=self.unassigned,
             customer_id=parse_uuid(self.customer_id, "filter.customerId") if self.customer_id else None,
-            search=self.search,
-            created_after=self.created_after,
-            created_before=self.created_before,
-            updated_since=self.updated_since,
+            search=parse_text(self.search, "filter.search", limit=settings.max_search_chars) if self.search else None,
+            created_after=_utc(self.created_after, "filter.createdAfter"),
+            created_before=_utc(self.created_before, "filter.createdBefore"),
+            updated_since=_utc(self.updated_since, "filter.updatedSince"),
         )
+
+
+def _utc(value: dt.datetime | None, argument: str) -> dt.datetime | None:
+    return to_utc(value, argument) if value is not None else None
 
 
 @strawberry.input(description="How to sort tickets; ties are broken by number.")

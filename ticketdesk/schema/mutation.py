@@ -9,8 +9,8 @@ from __future__ import annotations
 import strawberry
 
 from ticketdesk.context import Info
-from ticketdesk.ids import parse_uuid
 from ticketdesk.models.enums import Priority, Status
+from ticketdesk.parsing import parse_uuid
 from ticketdesk.resolvers import escalations, feedback, messages, tickets, transfers
 from ticketdesk.schema.gate import gated
 from ticketdesk.schema.inputs import AITransferInput, CreateTicketInput, UpdateTicketInput

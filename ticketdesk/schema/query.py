@@ -95,7 +95,7 @@ class Query:
         order = order_by or TicketOrder()
         page = await listing.list_tickets(
             info.context.caller,
-            filter.to_query() if filter else None,
+            filter.to_query(info.context.settings) if filter else None,
             listing.PageRequest(
                 order=order.field,
                 descending=order.direction is OrderDirection.DESC,
@@ -117,7 +117,7 @@ class Query:
     @strawberry.field(description="Counts of the tickets the viewer may see, in total, by status and by priority.")
     async def ticket_counts(self, info: Info, filter: TicketFilter | None = None) -> TicketCounts:
         total, by_status, by_priority = await listing.count_tickets(
-            info.context.caller, filter.to_query() if filter else None
+            info.context.caller, filter.to_query(info.context.settings) if filter else None
         )
         return TicketCounts(
             total=total,
@@ -126,8 +126,9 @@ class Query:
         )
 
     @strawberry.field(description="Escalation analysis of a conversation (only CUSTOMER lines count).")
-    def analyze_conversation(self, messages: list[ConversationMessageInput]) -> EscalationAnalysis:
-        result = transfers.analyze_conversation([message.to_line() for message in messages])
+    def analyze_conversation(self, info: Info, messages: list[ConversationMessageInput]) -> EscalationAnalysis:
+        lines = [message.to_line() for message in messages]
+        result = transfers.analyze_messages(lines, max_lines=info.context.settings.max_conversation_lines)
         return EscalationAnalysis(
             should_escalate=result.should_escalate,
             category=result.category,

@@ -10,10 +10,10 @@ from typing import Annotated
 
 import strawberry
 
-from ticketdesk.context import Info, Loaders
+from ticketdesk.context import Info, fresh_event_loaders
 from ticketdesk.errors import BadUserInput, CursorExpired, NotFound
-from ticketdesk.ids import parse_event_cursor
 from ticketdesk.models.enums import EventType
+from ticketdesk.parsing import parse_event_cursor
 from ticketdesk.resolvers.tickets import get_ticket
 from ticketdesk.schema.gate import gated
 from ticketdesk.schema.types import TicketEvent
@@ -51,10 +51,8 @@ async def _events(
     # aclosing: a subscriber that leaves must release its tap now, not when the generator is collected.
     async with aclosing(event_stream(context.hub, viewer, selection, since=start)) as rows:
         async for event in rows:
-            # Fresh loaders per event: loaders kept for the connection's life would serve stale tickets.
             # Primed with the ticket the hub read once for all subscribers of this event.
-            context.loaders = Loaders()
-            context.loaders.ticket_by_id.prime(event.ticket.id, event.ticket)
+            fresh_event_loaders().ticket_by_id.prime(event.ticket.id, event.ticket)
             yield TicketEvent.of(event.row)
 
 

@@ -10,7 +10,6 @@ from strawberry.scalars import JSON
 
 from ticketdesk import models
 from ticketdesk.context import Info
-from ticketdesk.ids import event_cursor
 from ticketdesk.models.enums import (
     Category,
     EscalationStatus,
@@ -21,6 +20,7 @@ from ticketdesk.models.enums import (
     Source,
     Status,
 )
+from ticketdesk.parsing import event_cursor
 from ticketdesk.resolvers.timeline import timeline as ticket_timeline
 
 
@@ -40,16 +40,24 @@ class Customer:
         return cls(id=_id(row.id), name=row.name, email=row.email)
 
 
+def _agent_email(root: Agent, info: Info) -> str | None:
+    # Staff reach each other by e-mail; customers talk to staff through their tickets only.
+    return root.row.email if info.context.scope.internal and root.row.role is not Role.CUSTOMER else None
+
+
 @strawberry.type(description="A support agent or admin.")
 class Agent:
+    row: strawberry.Private[models.Principal]
     id: strawberry.ID = strawberry.field(description="The agent's UUID (the token's `sub`).")
     name: str | None = strawberry.field(description="Display name, from the token's `name` claim.")
-    email: str | None = strawberry.field(description="Email address; null when the principal is a customer.")
+    email: str | None = strawberry.field(
+        resolver=_agent_email, description="Email address, for staff only (null for customers and services)."
+    )
 
     @classmethod
     def of(cls, row: models.Principal) -> Agent:
         """The GraphQL view of a stored principal."""
-        return cls(id=_id(row.id), name=row.name, email=row.email if row.role is not Role.CUSTOMER else None)
+        return cls(row=row, id=_id(row.id), name=row.name)
 
 
 @strawberry.type(description="Who is calling.")
@@ -117,16 +125,29 @@ class Message:
         return [Attachment.of(row) for row in rows]
 
 
+def _escalation_reason(root: EscalationRequest, info: Info) -> str:
+    return root.row.reason if info.context.scope.sees_escalation_reason(root.row.requested_by) else ""
+
+
+def _decision_note(root: EscalationRequest, info: Info) -> str | None:
+    return root.row.decision_note if info.context.scope.internal else None
+
+
 @strawberry.type(description="A request to raise a ticket's priority, and its decision.")
 class EscalationRequest:
     row: strawberry.Private[models.EscalationRequest]
     id: strawberry.ID = strawberry.field(description="The request's UUID.")
     ticket_id: strawberry.ID = strawberry.field(description="The ticket to escalate.")
-    reason: str = strawberry.field(description="Why the requester wants it escalated.")
+    reason: str = strawberry.field(
+        resolver=_escalation_reason,
+        description="Why the requester wants it escalated; empty for a customer when staff asked.",
+    )
     target_priority: Priority = strawberry.field(description="The priority asked for.")
     status: EscalationStatus = strawberry.field(description="Pending, approved or denied.")
     requested_by: strawberry.ID = strawberry.field(description="Who asked.")
-    decision_note: str | None = strawberry.field(description="The admin's note on the decision.")
+    decision_note: str | None = strawberry.field(
+        resolver=_decision_note, description="The admin's note on the decision (staff only; null for customers)."
+    )
     created_at: dt.datetime = strawberry.field(description="When it was requested.")
     decided_at: dt.datetime | None = strawberry.field(description="When it was decided.")
 
@@ -137,11 +158,9 @@ class EscalationRequest:
             row=row,
             id=_id(row.id),
             ticket_id=_id(row.ticket_id),
-            reason=row.reason,
             target_priority=row.target_priority,
             status=row.status,
             requested_by=_id(row.requested_by),
-            decision_note=row.decision_note,
             created_at=row.created_at,
             decided_at=row.decided_at,
         )
@@ -270,7 +289,9 @@ class Ticket:
         first: Annotated[int | None, strawberry.argument(description="Page size, 1-100 (default 50).")] = None,
         after: Annotated[str | None, strawberry.argument(description="Cursor of the last event seen.")] = None,
     ) -> TicketEventConnection:
-        page = await ticket_timeline(info.context.caller, self.row.id, first, after)
+        page = await ticket_timeline(
+            info.context.caller, self.row.id, first, after, info.context.loaders.timelines.load
+        )
         edges = [TicketEventEdge(cursor=event_cursor(row.seq), node=TicketEvent.of(row)) for row in page.events]
         return TicketEventConnection(
             edges=edges,

@@ -1,9 +1,10 @@
-"""Every identifier and cursor a client sends, parsed in one place, and the codec of each cursor kind.
+"""Every identifier, cursor, datetime and text a client sends, parsed in one place; the codec of each cursor kind.
 
 A malformed or out-of-range value raises BadUserInput naming the argument. That is the answer for query
 and subscription arguments; the few places where the contract wants another code translate it once:
-a mutation's target is NOT_FOUND (ticketdesk.resolvers.lookup), a `since` cursor CURSOR_EXPIRED
-(ticketdesk.schema.subscription), a token's `sub` UNAUTHENTICATED (ticketdesk.auth).
+a mutation's target is NOT_FOUND (ticketdesk.resolvers.lookup), a mutation's input VALIDATION
+(ticketdesk.resolvers.validation), a `since` cursor CURSOR_EXPIRED (ticketdesk.schema.subscription), a
+token's claims UNAUTHENTICATED (ticketdesk.auth).
 """
 
 from __future__ import annotations
@@ -131,3 +132,45 @@ def _unbase64(cursor: str) -> str | None:
         return raw.decode()
     except (binascii.Error, UnicodeDecodeError, ValueError):
         return None
+
+
+def to_utc(value: dt.datetime, argument: str) -> dt.datetime:
+    """`value` in UTC (a value without an offset is taken as UTC already)."""
+    try:
+        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+    except (OverflowError, ValueError):
+        raise BadUserInput(f"`{argument}` is out of range once converted to UTC.") from None
+
+
+# Refused in any text: NUL, unpaired surrogates (not text at all: no store can encode them), and the
+# bidirectional overrides and isolates that make text display in another order than it is stored.
+_REFUSED_CHARACTERS = re.compile("[\x00\ud800-\udfff\u202a-\u202e\u2066-\u2069]")
+# Dropped from any text: control characters other than newline and tab (C0, DEL and C1).
+_CONTROL_CHARACTERS = re.compile("[\x01-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def text_problem(text: str) -> str | None:
+    """Why `text` cannot be taken at all (NUL, an unpaired surrogate, a bidirectional override), or None."""
+    found = _REFUSED_CHARACTERS.search(text)
+    if found is None:
+        return None
+    character = found.group()
+    if character == "\x00":
+        return "must not contain NUL characters"
+    if "\ud800" <= character <= "\udfff":
+        return "must not contain unpaired surrogates (it is not valid Unicode text)"
+    return f"must not contain bidirectional control characters (found U+{ord(character):04X})"
+
+
+def without_controls(text: str) -> str:
+    """`text` without control characters other than newline and tab."""
+    return _CONTROL_CHARACTERS.sub("", text)
+
+
+def parse_text(value: str, argument: str, *, limit: int) -> str:
+    """A query argument's text: refused (BAD_USER_INPUT) when it holds what no text may hold or is too long."""
+    if len(value) > limit:
+        raise BadUserInput(f"`{argument}` is {len(value)} characters long; the limit is {limit}.")
+    if (problem := text_problem(value)) is not None:
+        raise BadUserInput(f"`{argument}` {problem}.")
+    return without_controls(value)
