@@ -155,3 +155,31 @@ def test_internals_strawberry_field_extensions_are_a_list_read_at_schema_build()
     strawberry_internals.add_field_extension(field, Probe())
     result = strawberry.Schema(query=Query).execute_sync("{ value }")
     assert result.data == {"value": "from the extension"}
+
+
+def test_internals_graphql_core_token_limit_error_is_recognised() -> None:
+    from graphql import GraphQLError, parse
+
+    from ticketdesk.internals.graphql import is_token_limit_error
+
+    for options in ({"max_lexical_tokens": 3}, {"max_comments": 1}):
+        try:
+            parse("# one\n# two\n{ a b c d }", **options)  # type: ignore[arg-type]
+        except GraphQLError as error:
+            assert is_token_limit_error(error), error.message
+        else:
+            raise AssertionError(f"graphql-core no longer stops at {options}")
+    try:
+        parse("{ a b")
+    except GraphQLError as error:
+        assert not is_token_limit_error(error)
+
+
+def test_internals_strawberry_schema_exposes_its_graphql_core_schema() -> None:
+    from graphql import GraphQLSchema
+
+    from ticketdesk.internals.strawberry import graphql_schema_of
+
+    schema = graphql_schema_of(strawberry.Schema(query=ProbeQuery))
+    assert isinstance(schema, GraphQLSchema)
+    assert schema.query_type is not None and "value" in schema.query_type.fields

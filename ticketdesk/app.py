@@ -33,6 +33,7 @@ from ticketdesk.middleware import BodyLimit
 from ticketdesk.models.store import open_store, ping
 from ticketdesk.resolvers.people import upsert_viewer
 from ticketdesk.schema import build_schema
+from ticketdesk.schema.limits import Limits
 from ticketdesk.settings import Settings
 from ticketdesk.subscriptions.broker import Broker
 from ticketdesk.subscriptions.hub import EventHub
@@ -51,7 +52,11 @@ class TicketdeskGraphQL(GraphQL[Context, None]):
 
     def __init__(self, settings: Settings, hub: EventHub) -> None:
         super().__init__(
-            build_schema(development=settings.development, introspection=settings.introspection_enabled),
+            build_schema(
+                development=settings.development,
+                introspection=settings.introspection_enabled,
+                limits=Limits.of(settings),
+            ),
             graphql_ide="graphiql" if settings.graphiql_enabled else None,
             allowed_origins=settings.cors_origins,
             keep_alive=True,  # graphql-ws (legacy) `ka` messages

@@ -7,6 +7,7 @@
     |   +-- BadUserInput            malformed arguments, e.g. first: 1000 (BAD_USER_INPUT)
     |   +-- CursorExpired           a `since` cursor that is unknown or no longer kept (CURSOR_EXPIRED)
     |   +-- NotFound                a subscription to a ticket that is missing or not the caller's (NOT_FOUND)
+    |   +-- QueryTooComplex         a document over a query limit, refused before it runs (QUERY_TOO_COMPLEX)
     +-- UserError                   a permitted operation refused because of input or state;
                                     the mutation rolls back and returns it in the payload's `errors`
 
@@ -73,6 +74,21 @@ class NotFound(RequestError):
     """A subscription names a ticket the caller cannot see (mutations say NOT_FOUND in their payload)."""
 
     code = "NOT_FOUND"
+
+
+class QueryTooComplex(RequestError):
+    """A document over a query limit (cost, depth, aliases, ...): `extensions.limit` and `extensions.actual`."""
+
+    code = "QUERY_TOO_COMPLEX"
+
+    def __init__(self, message: str, *, limit: int, actual: int) -> None:
+        super().__init__(message)
+        self.extensions = self.extensions_for(limit, actual)
+
+    @classmethod
+    def extensions_for(cls, limit: int, actual: int) -> dict[str, object]:
+        """The error's extensions: its code, the limit passed and the value that passed it."""
+        return {"code": cls.code, "limit": limit, "actual": actual}
 
 
 class UserError(TicketdeskError):

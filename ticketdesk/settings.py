@@ -56,6 +56,14 @@ class Settings(BaseSettings):
     max_conversation_lines: int = Field(default=500, gt=0)  # AI transfer history, analyzeConversation
     max_json_bytes: int = Field(default=16_384, gt=0)  # errorDetails, customerContext
     max_search_chars: int = Field(default=200, gt=0)  # the tickets filter's `search`
+    # Query limits, checked before a document is validated or run (QUERY_TOO_COMPLEX): see ticketdesk.schema.limits.
+    max_query_cost: int = Field(default=10_000, gt=0)  # result nodes a document may ask for
+    max_query_depth: int = Field(default=12, gt=0)  # nested selection sets
+    max_query_aliases: int = Field(default=30, ge=0)
+    max_query_tokens: int = Field(default=5_000, gt=0)  # lexical tokens (and, separately, comments)
+    max_directives_per_field: int = Field(default=5, ge=0)
+    max_selections_per_field: int = Field(default=100, gt=0)  # fields in one selection set, fragments expanded
+    max_root_mutations: int = Field(default=10, gt=0)  # root fields of one mutation document
 
     @field_validator("cors_origins", "attachment_hosts", mode="before")
     @classmethod

@@ -183,3 +183,13 @@ async def test_malformed_ticket_id_subscription_is_bad_user_input(
     assert refused["payload"]["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT", refused
     assert "TCK-000042" in refused["payload"]["errors"][0]["message"]
     assert done == {"id": "1", "type": "complete"}
+
+
+async def test_subscription_over_the_query_limits_is_refused(live: Clients, agent: Caller) -> None:
+    aliases = " ".join(f"a{i}: __typename" for i in range(31))
+    async with connect(live) as socket:
+        await socket.init({"Authorization": f"Bearer {agent.token}"})
+        await socket.subscribe("1", f"subscription {{ ticketEvents {{ id {aliases} }} }}")
+        refused = await socket.receive()
+    assert refused["type"] == "error", refused
+    assert refused["payload"][0]["extensions"] == {"code": "QUERY_TOO_COMPLEX", "limit": 30, "actual": 31}

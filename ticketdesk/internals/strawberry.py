@@ -1,5 +1,6 @@
 """strawberry's graphql-transport-ws handler and its connection_init message, `execute_single`'s request data,
-its HTTP error (from its dependency cross-web), and extending a field after it is declared."""
+its HTTP error (from its dependency cross-web), extending a field after it is declared, and the graphql-core
+schema behind a strawberry Schema."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from cross_web import HTTPException as HTTPException
+from graphql import GraphQLSchema
+from strawberry import Schema
 from strawberry.extensions.field_extension import FieldExtension
 from strawberry.http import GraphQLRequestData
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
@@ -22,6 +25,7 @@ __all__ = [
     "ConnectionInitMessage",
     "HTTPException",
     "add_field_extension",
+    "graphql_schema_of",
     "request_data_of",
 ]
 
@@ -35,3 +39,8 @@ def request_data_of(execute_single_kwargs: Mapping[str, Any]) -> GraphQLRequestD
 def add_field_extension(field: StrawberryField, extension: FieldExtension) -> None:
     """Give an already declared field one more extension (read when the schema is built)."""
     field.extensions.append(extension)
+
+
+def graphql_schema_of(schema: Schema) -> GraphQLSchema:
+    """The graphql-core schema strawberry built (strawberry keeps it in `_schema`)."""
+    return schema._schema

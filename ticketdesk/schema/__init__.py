@@ -14,6 +14,7 @@ from strawberry.types import ExecutionContext
 from ticketdesk.errors import RequestError
 from ticketdesk.schema import enums as enums
 from ticketdesk.schema.gate import ungated_fields
+from ticketdesk.schema.limits import Limits, QueryLimits
 from ticketdesk.schema.mutation import Mutation
 from ticketdesk.schema.query import Query
 from ticketdesk.schema.subscription import Subscription
@@ -32,8 +33,11 @@ class TicketdeskSchema(strawberry.Schema):
         super().process_errors([error for error in errors if _unexpected(error)], execution_context)
 
 
-def build_schema(*, development: bool = True, introspection: bool = True) -> strawberry.Schema:
-    """The schema; outside development unexpected errors are masked, and introspection can be off."""
+def build_schema(
+    *, development: bool = True, introspection: bool = True, limits: Limits | None = None
+) -> strawberry.Schema:
+    """The schema; outside development unexpected errors are masked, introspection can be off, and `limits`
+    refuse documents that ask too much before they run."""
     if ungated := ungated_fields(Query, Mutation, Subscription):
         raise LookupError(f"root fields without the policy's gate (decorate their type with @gated): {ungated}")
     # Factories, not instances: strawberry builds a fresh extension per operation.
@@ -42,6 +46,8 @@ def build_schema(*, development: bool = True, introspection: bool = True) -> str
         extensions.append(lambda: MaskErrors(should_mask_error=_unexpected, error_message="Internal server error."))
     if not introspection:
         extensions.append(lambda: AddValidationRules([NoSchemaIntrospectionCustomRule]))
+    if limits is not None:
+        extensions.append(lambda: QueryLimits(limits))
     return TicketdeskSchema(
         query=Query,
         mutation=Mutation,
