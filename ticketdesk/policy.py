@@ -158,6 +158,8 @@ def filed_for(viewer: Viewer, customer_id: uuid.UUID | None) -> uuid.UUID:
 
 # Who may work a ticket, and so be assigned one.
 ASSIGNABLE = STAFF
+# Who may read a process's operational details (/readyz beyond its status) from afar.
+OPERATORS = STAFF
 
 # The lines of an AI conversation a customer or a service hands over: never words put in staff's mouth.
 HANDOFF_SENDERS = frozenset({SenderType.CUSTOMER, SenderType.AI})

@@ -27,6 +27,7 @@ class Settings(BaseSettings):
     # None follows the environment: on in development, off in production.
     graphiql: bool | None = None
     introspection: bool | None = None
+    allow_get_queries: bool | None = None  # GET /graphql?query=... (never mutations)
     # GraphiQL's page assets (see ticketdesk.graphiql): where they are cached (default: under the user's
     # cache folder, XDG_CACHE_HOME or ~/.cache), which npm registry they are fetched from (every tarball
     # is checked against its pin, so any mirror will do), and whether falling back to the unpkg CDN when
@@ -95,6 +96,11 @@ class Settings(BaseSettings):
     def graphiql_enabled(self) -> bool:
         """Whether GET /graphql from a browser serves GraphiQL."""
         return self.development if self.graphiql is None else self.graphiql
+
+    @property
+    def get_queries_enabled(self) -> bool:
+        """Whether queries may come as GET /graphql?query=... (a CSRF-prone form, so off in production)."""
+        return self.development if self.allow_get_queries is None else self.allow_get_queries
 
     @property
     def introspection_enabled(self) -> bool:

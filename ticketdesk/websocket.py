@@ -10,7 +10,7 @@ from starlette.websockets import WebSocketDisconnected as StarletteWebSocketDisc
 from strawberry.http.exceptions import WebSocketDisconnected
 
 from ticketdesk.context import Context
-from ticketdesk.internals.strawberry import BaseGraphQLTransportWSHandler, ConnectionInitMessage
+from ticketdesk.internals.strawberry import BaseGraphQLTransportWSHandler, BaseGraphQLWSHandler, ConnectionInitMessage
 
 log = logging.getLogger("ticketdesk.websocket")
 
@@ -55,3 +55,28 @@ class PingingTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
             with contextlib.suppress(asyncio.CancelledError):
                 await self._pinger
         await super().shutdown()
+
+
+class InitDeadlineWSHandler(BaseGraphQLWSHandler[Context, None]):
+    """The legacy graphql-ws protocol with the connection_init deadline strawberry only gives the current one.
+
+    A socket that has not been acknowledged within the deadline is closed with 4408, as graphql-transport-ws
+    does: without it, idle sockets opened by the thousand hold the server's memory for minutes.
+    """
+
+    async def handle(self) -> None:
+        deadline = asyncio.create_task(
+            self._close_unless_acknowledged(self.context.settings.connection_init_timeout_seconds)
+        )
+        try:
+            await super().handle()
+        finally:
+            deadline.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await deadline
+
+    async def _close_unless_acknowledged(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+        if not self.connection_acknowledged:
+            with contextlib.suppress(*GONE):
+                await self.websocket.close(code=4408, reason="Connection initialisation timeout")

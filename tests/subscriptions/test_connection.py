@@ -90,11 +90,20 @@ async def test_duplicate_subscription_id_closes_4409(live: Clients, agent: Calle
     assert close.code == 4409
 
 
-async def test_no_connection_init_closes_4408(database_url: str) -> None:
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+async def test_no_connection_init_closes_4408(database_url: str, protocol: str) -> None:
     settings = make_settings(database_url, connection_init_timeout_seconds=0.3)
-    async with served_app(settings) as clients, connect(clients) as socket:
+    async with served_app(settings) as clients, connect(clients, protocol) as socket:
         close = await socket.closed(timeout=5)
     assert close.code == 4408
+
+
+async def test_legacy_protocol_initialised_in_time_stays_open(database_url: str) -> None:
+    settings = make_settings(database_url, connection_init_timeout_seconds=0.3)
+    async with served_app(settings) as clients, connect(clients, LEGACY_WS) as socket:
+        agent = clients.as_role(Role.AGENT)
+        assert (await socket.init({"Authorization": f"Bearer {agent.token}"}))["type"] == "connection_ack"
+        assert await socket.silence(0.6) is None
 
 
 @pytest.mark.parametrize("protocol", PROTOCOLS)

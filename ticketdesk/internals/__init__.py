@@ -15,11 +15,12 @@ tortoise-orm 1.1 (internals.tortoise)
     (ticketdesk.models.store).
 strawberry-graphql 0.341 (internals.strawberry)
     The graphql-transport-ws handler class a view uses (`graphql_transport_ws_handler_class`), subclassed to
-    send server pings (ticketdesk.websocket); `execute_single` and its `request_data` keyword, overridden to
-    refuse subscriptions over HTTP, and `cross_web.HTTPException` (strawberry's own HTTP error, from its
-    dependency cross-web), raised there (ticketdesk.app); `StrawberryField.extensions`, appended to after
-    declaration so every root field gets the policy's gate (ticketdesk.schema.gate); `Schema._schema`, the
-    graphql-core schema the query limits measure against (ticketdesk.schema.limits).
+    send server pings, and the legacy graphql-ws one (`graphql_ws_handler_class`, its `handle`), subclassed to
+    close sockets that never initialise (ticketdesk.websocket); `execute_single` and its `request_data`
+    keyword, overridden to refuse subscriptions over HTTP, and `cross_web.HTTPException` (strawberry's own HTTP
+    error, from its dependency cross-web), raised there (ticketdesk.view); `StrawberryField.extensions`,
+    appended to after declaration so every root field gets the policy's gate (ticketdesk.schema.gate);
+    `Schema._schema`, the graphql-core schema the query limits measure against (ticketdesk.schema.limits).
 graphql-core 3.3 (internals.graphql)
     The text of the parser's error when it stops at its token limit, reworded into QUERY_TOO_COMPLEX.
 """

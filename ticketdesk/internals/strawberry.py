@@ -18,10 +18,12 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
     ConnectionInitMessage as ConnectionInitMessage,
 )
+from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler as BaseGraphQLWSHandler
 from strawberry.types.field import StrawberryField
 
 __all__ = [
     "BaseGraphQLTransportWSHandler",
+    "BaseGraphQLWSHandler",
     "ConnectionInitMessage",
     "HTTPException",
     "add_field_extension",

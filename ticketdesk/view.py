@@ -1,0 +1,189 @@
+"""The GraphQL view: strawberry's ASGI view with ticketdesk's context, authentication and HTTP semantics.
+
+- Every request is authenticated from its bearer token (WebSocket: the `connection_init` payload); a bad token
+  fails only the fields that need one.
+- GraphQL over HTTP: a client that accepts `application/graphql-response+json` gets that media type, and a
+  request that fails before execution (unparsable, invalid, over a query limit, variables that do not
+  coerce) gets HTTP 400 and no `data` entry; with `application/json` such errors stay in a 200, as the spec
+  asks of that media type.
+- A subscription sent over HTTP is refused with a pointer to WebSocket; GET queries only where enabled.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+from collections import OrderedDict
+from typing import Any
+
+from graphql import GraphQLError, OperationType, get_operation_ast, parse
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
+from strawberry.types import ExecutionResult
+
+from ticketdesk.auth import Viewer, authenticated, bearer_token, decode_token
+from ticketdesk.context import Context
+from ticketdesk.errors import Unauthenticated
+from ticketdesk.graphiql import cache_dir, graphiql_page, graphiql_security_headers
+from ticketdesk.internals.strawberry import HTTPException, request_data_of
+from ticketdesk.resolvers.people import upsert_viewer
+from ticketdesk.schema import build_schema
+from ticketdesk.schema.limits import Limits
+from ticketdesk.settings import Settings
+from ticketdesk.subscriptions.hub import EventHub
+from ticketdesk.websocket import InitDeadlineWSHandler, PingingTransportWSHandler
+
+log = logging.getLogger("ticketdesk")
+
+# How many principals' claims each process remembers as stored.
+KNOWN_PRINCIPALS = 10_000
+GRAPHQL_RESPONSE = "application/graphql-response+json"
+
+
+class TicketdeskGraphQL(GraphQL[Context, None]):
+    """Strawberry's ASGI view with ticketdesk's per-request context and WebSocket authentication."""
+
+    graphql_transport_ws_handler_class = PingingTransportWSHandler
+    graphql_ws_handler_class = InitDeadlineWSHandler
+
+    def __init__(self, settings: Settings, hub: EventHub) -> None:
+        super().__init__(
+            build_schema(
+                development=settings.development,
+                introspection=settings.introspection_enabled,
+                limits=Limits.of(settings),
+            ),
+            graphql_ide="graphiql" if settings.graphiql_enabled else None,
+            allow_queries_via_get=settings.get_queries_enabled,
+            allowed_origins=settings.cors_origins,
+            keep_alive=True,  # graphql-ws (legacy) `ka` messages
+            keep_alive_interval=settings.keepalive_seconds,
+            connection_init_wait_timeout=dt.timedelta(seconds=settings.connection_init_timeout_seconds),
+            max_subscriptions_per_connection=settings.max_subscriptions_per_connection,
+        )
+        self.settings = settings
+        self.hub = hub
+        # The claims stored most recently, so a steady stream of requests costs no extra writes; bounded, since
+        # every new token subject would otherwise grow it for the life of the process.
+        self._known: OrderedDict[tuple[object, ...], None] = OrderedDict()
+        self._graphiql_html: str | None = None
+
+    def decode_json(self, data: str | bytes) -> object:
+        """JSON as strawberry reads it, but nesting too deep for the parser is a malformed body (400), not a 500."""
+        try:
+            return json.loads(data)
+        except RecursionError:
+            raise json.JSONDecodeError("nested too deeply", data if isinstance(data, str) else "", 0) from None
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        """GraphiQL loading its assets from this app (see ticketdesk.graphiql), built on first use, with a CSP."""
+        if self._graphiql_html is None:
+            self._graphiql_html = graphiql_page(cache_dir(self.settings), cdn_intended=self.settings.graphiql_cdn)
+        return HTMLResponse(self._graphiql_html, headers=graphiql_security_headers(self._graphiql_html))
+
+    async def execute_single(self, *args: Any, **kwargs: Any) -> ExecutionResult:
+        """Refuse a subscription sent over plain HTTP with a pointer to WebSocket (strawberry answers `null`)."""
+        if _is_subscription(request_data_of(kwargs)):
+            raise HTTPException(
+                400, "Subscriptions run over WebSocket on /graphql (graphql-transport-ws or graphql-ws), not HTTP."
+            )
+        return await super().execute_single(*args, **kwargs)
+
+    async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
+        """Authenticate the request and build its context; a bad token fails only the fields that need one."""
+        viewer: Viewer | None = None
+        error: Unauthenticated | None = None
+        try:
+            token = bearer_token(request.headers)
+            if token is not None:
+                viewer = decode_token(token, self.settings)
+        except Unauthenticated as exc:
+            error = exc
+        if viewer is not None:
+            await self._remember(viewer)
+        if isinstance(response, Response) and isinstance(request, Request):
+            # Read back in create_response, which strawberry hands only this sub-response.
+            response.media_type = GRAPHQL_RESPONSE if prefers_graphql_response(request) else None
+        return Context(settings=self.settings, hub=self.hub, viewer=viewer, auth_error=error)
+
+    async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
+        """The response body; for `application/graphql-response+json`, a request error has no `data` entry."""
+        body = await super().process_result(request, result)
+        if prefers_graphql_response(request) and _is_request_error(result):
+            body.pop("data", None)
+        return body
+
+    def create_response(
+        self, response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse], sub_response: Response
+    ) -> Response:
+        """strawberry's response, in the negotiated media type; 400 for a request error in graphql-response+json."""
+        response = super().create_response(response_data, sub_response)
+        if sub_response.media_type == GRAPHQL_RESPONSE:
+            response.headers["content-type"] = f"{GRAPHQL_RESPONSE}; charset=utf-8"
+            if isinstance(response_data, dict) and "data" not in response_data and sub_response.status_code is None:
+                response.status_code = 400
+        return response
+
+    async def on_ws_connect(self, context: Context) -> None:
+        """Authenticate a WebSocket from its `connection_init` payload; refusal closes it with 4403."""
+        try:
+            token = bearer_token(context.connection_params or {})
+            if token is not None:
+                context.viewer = decode_token(token, self.settings)
+            elif context.viewer is None:
+                raise context.auth_error or Unauthenticated(
+                    'Send {"Authorization": "Bearer <token>"} as the connection_init payload.'
+                )
+            authenticated(context.viewer, context.auth_error)
+        except Unauthenticated as exc:
+            raise ConnectionRejectionError({"message": exc.message, "code": exc.code}) from exc
+        await self._remember(context.viewer)
+
+    async def _remember(self, viewer: Viewer) -> None:
+        key = (viewer.id, viewer.role, viewer.name, viewer.email)
+        if key in self._known:
+            self._known.move_to_end(key)
+            return
+        await upsert_viewer(viewer)
+        self._known[key] = None
+        if len(self._known) > KNOWN_PRINCIPALS:
+            self._known.popitem(last=False)
+
+
+def _is_subscription(request_data: GraphQLRequestData) -> bool:
+    query = request_data.query
+    if not query or "subscription" not in query:
+        return False  # the common case costs no parse
+    try:
+        operation = get_operation_ast(parse(query), request_data.operation_name)
+    except GraphQLError:
+        return False  # strawberry reports the syntax error
+    return operation is not None and operation.operation is OperationType.SUBSCRIPTION
+
+
+def prefers_graphql_response(request: Request) -> bool:
+    """Whether the client's Accept header ranks `application/graphql-response+json` at least as high as JSON."""
+    ranks: dict[str, float] = {}
+    for part in request.headers.get("accept", "").split(","):
+        media, *parameters = (piece.strip() for piece in part.split(";"))
+        quality = 1.0
+        for parameter in parameters:
+            name, _, value = parameter.partition("=")
+            if name.strip() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        ranks[media.lower()] = max(quality, ranks.get(media.lower(), 0.0))
+    wanted = ranks.get(GRAPHQL_RESPONSE, 0.0)
+    return wanted > 0 and wanted >= max(ranks.get("application/json", 0.0), ranks.get("*/*", 0.0))
+
+
+def _is_request_error(result: ExecutionResult) -> bool:
+    """A request that failed before execution: no data, and no error that belongs to a field."""
+    return result.data is None and bool(result.errors) and all(error.path is None for error in result.errors or ())
