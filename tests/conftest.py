@@ -102,6 +102,9 @@ def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
         server.stop()
 
 
+TEST_RATES = {"rate_limit_mutations": "100000/minute", "rate_limit_query_cost": "100000000/minute"}
+
+
 def make_settings(database_url: str, **overrides: Any) -> Settings:
     """Test settings: development behaviour, no .env file, the broker CI names (memory:// by default)."""
     values: dict[str, Any] = {
@@ -109,6 +112,8 @@ def make_settings(database_url: str, **overrides: Any) -> Settings:
         "broadcast_url": os.environ.get("TICKETDESK_TEST_BROADCAST_URL") or "memory://",
         "env": "development",
         "_env_file": None,
+        # Tests of other things make changes far faster than a person; the rate-limit tests set their own.
+        **TEST_RATES,
     }
     values.update(overrides)
     return Settings(**values)

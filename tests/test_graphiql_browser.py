@@ -190,7 +190,10 @@ def test_graphiql_runs_a_query_and_a_subscription_with_local_assets_only(
 
     assert report["query"] == "{ viewer { id role } }"
     assert json.loads(report["headers"]) == {"Authorization": f"Bearer {token}"}
-    assert json.loads(report["result"]) == {"data": {"viewer": {"id": str(viewer), "role": "CUSTOMER"}}}
+    result = json.loads(report["result"])
+    assert result["data"] == {"viewer": {"id": str(viewer), "role": "CUSTOMER"}}
+    # GraphiQL's users see their rate-limit budget with every answer.
+    assert set(result["extensions"]["rateLimit"]) == {"limit", "remaining", "resetAt", "cost"}
 
     # The event reached the result pane while the subscription was still running.
     assert report["subscription"] == subscription

@@ -116,4 +116,5 @@ async def test_query_limits_cost_is_what_the_readme_says(database_url: str) -> N
         if refused:
             assert _refusal(body) == {"code": "QUERY_TOO_COMPLEX", "limit": 2101, "actual": 2102}
         else:
-            assert body == {"data": {"tickets": {"nodes": []}}}
+            assert body["data"] == {"tickets": {"nodes": []}}
+            assert body["extensions"]["rateLimit"]["cost"] == 2102

@@ -21,6 +21,7 @@ from ticketdesk.graphiql import asset_routes, cache_dir
 from ticketdesk.middleware import BodyLimit
 from ticketdesk.models.store import open_store, ping
 from ticketdesk.policy import OPERATORS
+from ticketdesk.ratelimit import RateLimits
 from ticketdesk.settings import Settings
 from ticketdesk.subscriptions.broker import Broker
 from ticketdesk.subscriptions.hub import EventHub
@@ -37,7 +38,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         poll_seconds=settings.event_poll_seconds,
         tap_limit=settings.subscriber_buffer,
     )
-    graphql = TicketdeskGraphQL(settings, hub)
+    rates = RateLimits(settings)
+    graphql = TicketdeskGraphQL(settings, hub, rates)
     store: dict[str, TortoiseContext] = {}
 
     @contextlib.asynccontextmanager
@@ -56,6 +58,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             finally:
                 # Subscriptions complete first, then the store they read from closes.
                 await hub.stop()
+                await rates.close()
         finally:
             await store.pop("db").close_connections()
 

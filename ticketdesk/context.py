@@ -7,12 +7,14 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeAlias
 
+from starlette.responses import Response
 from strawberry.dataloader import DataLoader
 from strawberry.types import Info as StrawberryInfo
 
 from ticketdesk import models, policy
 from ticketdesk.auth import Viewer, authenticated
 from ticketdesk.errors import Unauthenticated
+from ticketdesk.models.enums import Role
 from ticketdesk.resolvers import loaders
 from ticketdesk.resolvers.timeline import TimelineRequest, load_timelines
 from ticketdesk.resolvers.transaction import Actor
@@ -84,6 +86,23 @@ class Context:
     request_loaders: Loaders = field(default_factory=Loaders)
     # WebSocket only: the `connection_init` payload, which carries the token there.
     connection_params: dict[str, Any] | None = None
+    # The client's address, which counts for rate limits when no token does.
+    client: str | None = None
+    # HTTP only: the response being prepared, whose status and headers a refusal may set.
+    response: Response | None = None
+
+    @property
+    def principal(self) -> tuple[str, Role | None]:
+        """Whom rate limits count this request against: the token's subject, else the client's address."""
+        if self.viewer is not None:
+            return f"sub:{self.viewer.id}", self.viewer.role
+        return f"address:{self.client or 'unknown'}", None
+
+    def refuse_request(self, status: int, headers: dict[str, str]) -> None:
+        """Answer the whole HTTP request with `status` and `headers` (a WebSocket has neither)."""
+        if self.response is not None:
+            self.response.status_code = status
+            self.response.headers.update(headers)
 
     @property
     def loaders(self) -> Loaders:

@@ -8,6 +8,7 @@
     |   +-- CursorExpired           a `since` cursor that is unknown or no longer kept (CURSOR_EXPIRED)
     |   +-- NotFound                a subscription to a ticket that is missing or not the caller's (NOT_FOUND)
     |   +-- QueryTooComplex         a document over a query limit, refused before it runs (QUERY_TOO_COMPLEX)
+    |   +-- RateLimited             a principal over a rate limit, refused before it runs (RATE_LIMITED)
     +-- UserError                   a permitted operation refused because of input or state;
                                     the mutation rolls back and returns it in the payload's `errors`
 
@@ -89,6 +90,18 @@ class QueryTooComplex(RequestError):
     def extensions_for(cls, limit: int, actual: int) -> dict[str, object]:
         """The error's extensions: its code, the limit passed and the value that passed it."""
         return {"code": cls.code, "limit": limit, "actual": actual}
+
+
+class RateLimited(RequestError):
+    """A principal over a rate limit: `extensions.retryAfter` says in how many seconds to try again."""
+
+    code = "RATE_LIMITED"
+
+    def __init__(self, message: str, retry_after: int | None = None) -> None:
+        super().__init__(f"{message} Try again in {retry_after} s." if retry_after is not None else message)
+        self.retry_after = retry_after
+        if retry_after is not None:
+            self.extensions = {"code": self.code, "retryAfter": retry_after}
 
 
 class UserError(TicketdeskError):

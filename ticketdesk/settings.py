@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Self
 
+from limits import parse as parse_rate
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
@@ -65,6 +66,21 @@ class Settings(BaseSettings):
     max_directives_per_field: int = Field(default=5, ge=0)
     max_selections_per_field: int = Field(default=100, gt=0)  # fields in one selection set, fragments expanded
     max_root_mutations: int = Field(default=10, gt=0)  # root fields of one mutation document
+    # Rate limits per principal (the token's `sub`, else the client address), in the `limits` notation
+    # ("N/second|minute|hour"); shared between processes through Redis when the broadcast URL is redis://.
+    rate_limit_query_cost: str = "100000/minute"  # summed query cost (see max_query_cost)
+    rate_limit_mutations: str = "120/minute"  # root mutation fields, for people
+    rate_limit_service_mutations: str = "1200/minute"  # root mutation fields, for a service (it acts for many)
+    max_subscriptions_per_principal: int = Field(default=100, gt=0)  # concurrent, per process
+
+    @field_validator("rate_limit_query_cost", "rate_limit_mutations", "rate_limit_service_mutations")
+    @classmethod
+    def _rate(cls, value: str) -> str:
+        try:
+            parse_rate(value)
+        except ValueError as exc:
+            raise ValueError(f"{value!r} is not a rate such as 120/minute: {exc}") from None
+        return value
 
     @field_validator("cors_origins", "attachment_hosts", mode="before")
     @classmethod

@@ -31,6 +31,7 @@ from ticketdesk.context import Context
 from ticketdesk.errors import Unauthenticated
 from ticketdesk.graphiql import cache_dir, graphiql_page, graphiql_security_headers
 from ticketdesk.internals.strawberry import HTTPException, request_data_of
+from ticketdesk.ratelimit import RateLimits
 from ticketdesk.resolvers.people import upsert_viewer
 from ticketdesk.schema import build_schema
 from ticketdesk.schema.limits import Limits
@@ -51,12 +52,13 @@ class TicketdeskGraphQL(GraphQL[Context, None]):
     graphql_transport_ws_handler_class = PingingTransportWSHandler
     graphql_ws_handler_class = InitDeadlineWSHandler
 
-    def __init__(self, settings: Settings, hub: EventHub) -> None:
+    def __init__(self, settings: Settings, hub: EventHub, rates: RateLimits) -> None:
         super().__init__(
             build_schema(
                 development=settings.development,
                 introspection=settings.introspection_enabled,
                 limits=Limits.of(settings),
+                rates=rates,
             ),
             graphql_ide="graphiql" if settings.graphiql_enabled else None,
             allow_queries_via_get=settings.get_queries_enabled,
@@ -106,10 +108,18 @@ class TicketdeskGraphQL(GraphQL[Context, None]):
             error = exc
         if viewer is not None:
             await self._remember(viewer)
-        if isinstance(response, Response) and isinstance(request, Request):
+        sub_response = response if isinstance(response, Response) else None
+        if sub_response is not None and isinstance(request, Request):
             # Read back in create_response, which strawberry hands only this sub-response.
-            response.media_type = GRAPHQL_RESPONSE if prefers_graphql_response(request) else None
-        return Context(settings=self.settings, hub=self.hub, viewer=viewer, auth_error=error)
+            sub_response.media_type = GRAPHQL_RESPONSE if prefers_graphql_response(request) else None
+        return Context(
+            settings=self.settings,
+            hub=self.hub,
+            viewer=viewer,
+            auth_error=error,
+            client=request.client.host if request.client is not None else None,
+            response=sub_response,
+        )
 
     async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
         """The response body; for `application/graphql-response+json`, a request error has no `data` entry."""

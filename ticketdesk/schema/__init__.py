@@ -12,6 +12,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from ticketdesk.errors import RequestError
+from ticketdesk.ratelimit import RateLimits
 from ticketdesk.schema import enums as enums
 from ticketdesk.schema.gate import ungated_fields
 from ticketdesk.schema.limits import Limits, QueryLimits
@@ -34,10 +35,14 @@ class TicketdeskSchema(strawberry.Schema):
 
 
 def build_schema(
-    *, development: bool = True, introspection: bool = True, limits: Limits | None = None
+    *,
+    development: bool = True,
+    introspection: bool = True,
+    limits: Limits | None = None,
+    rates: RateLimits | None = None,
 ) -> strawberry.Schema:
-    """The schema; outside development unexpected errors are masked, introspection can be off, and `limits`
-    refuse documents that ask too much before they run."""
+    """The schema; outside development unexpected errors are masked, introspection can be off, `limits` refuse
+    documents that ask too much and `rates` principals that ask too often, before anything runs."""
     if ungated := ungated_fields(Query, Mutation, Subscription):
         raise LookupError(f"root fields without the policy's gate (decorate their type with @gated): {ungated}")
     # Factories, not instances: strawberry builds a fresh extension per operation.
@@ -47,7 +52,7 @@ def build_schema(
     if not introspection:
         extensions.append(lambda: AddValidationRules([NoSchemaIntrospectionCustomRule]))
     if limits is not None:
-        extensions.append(lambda: QueryLimits(limits))
+        extensions.append(lambda: QueryLimits(limits, rates))
     return TicketdeskSchema(
         query=Query,
         mutation=Mutation,

@@ -1,5 +1,7 @@
-"""Query limits, checked before anything runs: a document over any of them gets QUERY_TOO_COMPLEX with the limit
-and the actual value, and is neither validated further nor executed.
+"""Query limits and rate limits, checked before anything runs: a document over a query limit gets
+QUERY_TOO_COMPLEX with the limit and the actual value, a principal over a rate limit RATE_LIMITED (HTTP 429 with
+Retry-After); neither is validated further nor executed. Within them, `extensions.rateLimit` tells an
+authenticated caller where their budget stands.
 
 - Tokens (and comments): graphql-core's parser stops at the limit, so a huge document is never built.
 - Depth, aliases, directives per field, fields per selection set, root mutation fields and cost are measured in
@@ -17,7 +19,7 @@ own validation, whose overlapping-fields rule is quadratic in the fields of a se
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -40,10 +42,13 @@ from graphql import (
     get_named_type,
 )
 from strawberry.extensions import SchemaExtension
+from strawberry.types.graphql import OperationType as StrawberryOperationType
 
-from ticketdesk.errors import QueryTooComplex
+from ticketdesk.context import Context
+from ticketdesk.errors import QueryTooComplex, RateLimited
 from ticketdesk.internals.graphql import is_token_limit_error
 from ticketdesk.internals.strawberry import graphql_schema_of
+from ticketdesk.ratelimit import Budget, RateLimits
 from ticketdesk.settings import Settings
 
 DEFAULT_LIST_SIZE = 20
@@ -75,6 +80,14 @@ class Limits:
         )
 
 
+@dataclass(frozen=True)
+class Measures:
+    """What a document within the limits asks for: what the rate limits charge."""
+
+    cost: int
+    root_mutations: int
+
+
 class _Exceeded(Exception):
     def __init__(self, what: str, limit: int, actual: int) -> None:
         self.what, self.limit, self.actual = what, limit, actual
@@ -90,6 +103,7 @@ class _Walk:
         self.fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
         self.cost = 0
         self.aliases = 0
+        self.root_mutations = 0
 
     def operation(self, operation: OperationDefinitionNode) -> None:
         root = self.schema.get_root_type(operation.operation)
@@ -98,6 +112,7 @@ class _Walk:
         if operation.operation is OperationType.MUTATION:
             for count, _ in enumerate(self._fields(operation.selection_set, frozenset()), start=1):
                 _check("root mutation fields:", self.limits.root_mutations, count)
+                self.root_mutations = count
         self._selection_set(operation.selection_set, root, 1, None, 1, frozenset())
 
     def _selection_set(
@@ -181,17 +196,23 @@ def _is_list(definition: GraphQLField) -> bool:
 
 
 def check_document(
-    schema: GraphQLSchema, document: DocumentNode, variables: Mapping[str, Any], limits: Limits
-) -> QueryTooComplex | None:
-    """The first limit `document` passes (every operation in it is measured), or None."""
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    variables: Mapping[str, Any],
+    limits: Limits,
+    operation_name: str | None = None,
+) -> Measures | QueryTooComplex:
+    """The operation that will run (named, or the document's only one) measured against `limits`: its measures,
+    or the first limit it passes."""
     walk = _Walk(schema, document, variables, limits)
     try:
         # Aliases written anywhere count too: an unused fragment full of them still costs validation.
         written = sum(1 for node in _all_fields(document) if node.alias is not None)
         _check("aliases:", limits.aliases, written)
-        for definition in document.definitions:
-            if isinstance(definition, OperationDefinitionNode):
-                walk.operation(definition)
+        operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+        chosen = [o for o in operations if operation_name is None or (o.name and o.name.value == operation_name)]
+        if len(chosen) == 1:  # otherwise nothing runs: strawberry says which operation is missing
+            walk.operation(chosen[0])
     except _Exceeded as exceeded:
         # The walk stops at the first value over a limit, so `actual` is how far it got: at least that much.
         return QueryTooComplex(
@@ -200,7 +221,7 @@ def check_document(
             limit=exceeded.limit,
             actual=exceeded.actual,
         )
-    return None
+    return Measures(cost=walk.cost, root_mutations=walk.root_mutations)
 
 
 def _all_fields(document: DocumentNode) -> Iterator[FieldNode]:
@@ -215,10 +236,12 @@ def _all_fields(document: DocumentNode) -> Iterator[FieldNode]:
 
 
 class QueryLimits(SchemaExtension):
-    """Applies the query limits to every operation, before validation and execution."""
+    """Applies the query limits, then charges the rate limits, before each operation is validated or run."""
 
-    def __init__(self, limits: Limits) -> None:
+    def __init__(self, limits: Limits, rates: RateLimits | None = None) -> None:
         self.limits = limits
+        self.rates = rates
+        self.budget: Budget | None = None
 
     def on_operation(self) -> Iterator[None]:
         options = cast("dict[str, Any]", self.execution_context.parse_options)
@@ -236,12 +259,39 @@ class QueryLimits(SchemaExtension):
                 )
                 error.extensions = QueryTooComplex.extensions_for(self.limits.tokens, self.limits.tokens + 1)
 
-    def on_validate(self) -> Iterator[None]:
-        context = self.execution_context
-        if context.graphql_document is not None and context.pre_execution_errors is None:
-            schema = graphql_schema_of(context.schema)
-            refusal = check_document(schema, context.graphql_document, context.variables or {}, self.limits)
-            if refusal is not None:
-                # Errors set before validation make strawberry skip it: the expensive part the limits protect.
-                context.pre_execution_errors = [refusal]
+    async def on_validate(self) -> AsyncIterator[None]:
+        execution = self.execution_context
+        if execution.graphql_document is not None and execution.pre_execution_errors is None:
+            measured = check_document(
+                graphql_schema_of(execution.schema),
+                execution.graphql_document,
+                execution.variables or {},
+                self.limits,
+                execution.operation_name,
+            )
+            # Errors set before validation make strawberry skip it: the expensive part the limits protect.
+            if isinstance(measured, QueryTooComplex):
+                execution.pre_execution_errors = [measured]
+            elif self.rates is not None:
+                await self._charge(measured)
         yield
+
+    async def _charge(self, measured: Measures) -> None:
+        context: Context = self.execution_context.context
+        rates = cast("RateLimits", self.rates)
+        principal, role = context.principal
+        try:
+            if self.execution_context.operation_type is StrawberryOperationType.SUBSCRIPTION and context.viewer:
+                rates.check_subscriptions(context.hub.held_by(context.viewer.id))
+            self.budget = await rates.charge(principal, role, cost=measured.cost, mutations=measured.root_mutations)
+        except RateLimited as refusal:
+            self.execution_context.pre_execution_errors = [refusal]
+            if refusal.retry_after is not None:
+                context.refuse_request(429, {"Retry-After": str(refusal.retry_after)})
+
+    def get_results(self) -> dict[str, Any]:
+        context: Context = self.execution_context.context
+        # HTTP answers only: on a subscription every event would repeat the subscribe's stale figures.
+        if self.budget is None or context.viewer is None or context.response is None:
+            return {}
+        return {"rateLimit": self.budget.report()}

@@ -12,8 +12,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections import deque
-from collections.abc import Sequence
+import uuid
+from collections import Counter, deque
+from collections.abc import Iterator, Sequence
 
 from ticketdesk.models import TicketEvent
 from ticketdesk.models.events import LoggedEvent, latest_seq, read_log
@@ -78,6 +79,8 @@ class EventHub:
         self._poll_seconds = poll_seconds
         self._tap_limit = tap_limit
         self._taps: set[Tap] = set()
+        # Open subscriptions by the principal who holds them (the per-principal cap counts these).
+        self._held: Counter[uuid.UUID] = Counter()
         self._wake = asyncio.Event()
         self._announce = 0
         self._announce_due = asyncio.Event()
@@ -105,6 +108,21 @@ class EventHub:
         self._taps.clear()
         await self.tasks.stop()
         await self.broker.disconnect()
+
+    def held_by(self, principal: uuid.UUID) -> int:
+        """How many subscriptions `principal` holds open on this process."""
+        return self._held[principal]
+
+    @contextlib.contextmanager
+    def holding(self, principal: uuid.UUID) -> Iterator[None]:
+        """Count a subscription of `principal` as open for as long as the block runs."""
+        self._held[principal] += 1
+        try:
+            yield
+        finally:
+            self._held[principal] -= 1
+            if not self._held[principal]:
+                del self._held[principal]
 
     def tap(self) -> Tap:
         """A new tap fed with every event above the current `tail`."""

@@ -75,34 +75,35 @@ async def event_stream(
     hub: EventHub, viewer: Viewer, selection: EventSelection, *, since: int | None
 ) -> AsyncGenerator[LoggedEvent, None]:
     """The selected events after `since`, or from now on, in log order, until the viewer's token expires."""
-    where = selection.where()
-    last = since
-    while True:
-        tap = hub.tap()
-        try:
-            if last is None:
-                # "From now on" means after the newest committed event, which the hub may not have
-                # read yet: anything up to it is older than the subscription and is skipped.
-                last = max(await latest_seq(), tap.after)
-            while last < tap.after:
-                replayed = await read_log(last, limit=BATCH, upto=tap.after, where=where)
-                for event in replayed:
-                    last = event.seq
-                    yield event
-                if len(replayed) < BATCH:
-                    last = tap.after
-            while not (tap.closed or tap.overflowed):
-                for event in await _take(tap, viewer):
-                    if event.seq > last:
+    with hub.holding(viewer.id):
+        where = selection.where()
+        last = since
+        while True:
+            tap = hub.tap()
+            try:
+                if last is None:
+                    # "From now on" means after the newest committed event, which the hub may not have
+                    # read yet: anything up to it is older than the subscription and is skipped.
+                    last = max(await latest_seq(), tap.after)
+                while last < tap.after:
+                    replayed = await read_log(last, limit=BATCH, upto=tap.after, where=where)
+                    for event in replayed:
                         last = event.seq
-                        if selection.matches(event):
-                            yield event
-            if tap.closed:
-                return
-            # Overflowed: this subscriber fell too far behind; take a new tap and replay the gap.
-            log.info("a subscriber of %s fell behind at event %d; catching it up from the log", viewer.id, last)
-        finally:
-            hub.untap(tap)
+                        yield event
+                    if len(replayed) < BATCH:
+                        last = tap.after
+                while not (tap.closed or tap.overflowed):
+                    for event in await _take(tap, viewer):
+                        if event.seq > last:
+                            last = event.seq
+                            if selection.matches(event):
+                                yield event
+                if tap.closed:
+                    return
+                # Overflowed: this subscriber fell too far behind; take a new tap and replay the gap.
+                log.info("a subscriber of %s fell behind at event %d; catching it up from the log", viewer.id, last)
+            finally:
+                hub.untap(tap)
 
 
 async def _take(tap: Tap, viewer: Viewer) -> list[LoggedEvent]:
