@@ -114,3 +114,24 @@ async def test_transport_readyz_details_for_the_host_and_operators_only(
     assert anonymous.status_code == 200 and anonymous.json() == {"status": "ok"}
     assert as_customer.json() == {"status": "ok"}
     assert set(as_agent.json()) == set(local)
+
+
+@pytest.mark.parametrize(
+    ("query", "answered"),
+    [
+        ('{ __type(name: "Ticket") { name kind } }', {"__type": {"name": "Ticket", "kind": "OBJECT"}}),
+        ('{ __type(name: "Nothing") { name } }', {"__type": None}),
+        ('{ __type(name: "Ticket") { fields { name } } }', None),
+        ('{ __type(name: "Ticket") { ...F } } fragment F on __Type { fields { name } }', None),
+        ("{ __schema { queryType { name } } }", None),
+    ],
+)
+async def test_transport_introspection_off_answers_only_whether_a_type_exists(
+    database_url: str, query: str, answered: dict[str, Any] | None
+) -> None:
+    async with running_app(make_settings(database_url, **PRODUCTION)) as clients:
+        body = await clients.as_role(Role.AGENT).post(query)
+    if answered is None:
+        assert body["data"] is None and "introspection is off" in body["errors"][0]["message"], body
+    else:
+        assert body["data"] == answered and "errors" not in body

@@ -6,6 +6,7 @@ import datetime as dt
 import uuid
 from typing import Any
 
+import jwt
 import pytest
 
 from tests.conftest import Caller, Clients, make_settings, served_app
@@ -37,12 +38,16 @@ def _expired(clients: Clients) -> str:
         {"Authorization": "Bearer not-a-jwt"},
         {"Authorization": "Basic dXNlcjpwYXNz"},
         "expired",
+        "far-future",
     ],
-    ids=["no-payload", "no-token", "bad-token", "wrong-scheme", "expired-token"],
+    ids=["no-payload", "no-token", "bad-token", "wrong-scheme", "expired-token", "exp-10**12"],
 )
 async def test_connection_init_without_a_valid_token_closes_4403(live: Clients, payload: Any) -> None:
     if payload == "expired":
         payload = {"Authorization": f"Bearer {_expired(live)}"}
+    if payload == "far-future":  # correctly signed, but it would live for 30,000 years
+        claims = {"sub": str(uuid.uuid4()), "role": "agent", "exp": 10**12}
+        payload = {"Authorization": f"Bearer {jwt.encode(claims, live.settings.jwt_secret, algorithm='HS256')}"}
     async with connect(live, TRANSPORT_WS) as socket:
         await socket.ws.send_json({"type": "connection_init", **({"payload": payload} if payload is not None else {})})
         close = await socket.closed()

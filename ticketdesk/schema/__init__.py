@@ -6,7 +6,6 @@ from collections.abc import Callable
 
 import strawberry
 from graphql import GraphQLError
-from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import AddValidationRules, MaskErrors, SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
@@ -15,6 +14,7 @@ from ticketdesk.errors import RequestError
 from ticketdesk.ratelimit import RateLimits
 from ticketdesk.schema import enums as enums
 from ticketdesk.schema.gate import ungated_fields
+from ticketdesk.schema.introspection import NoIntrospectionRule
 from ticketdesk.schema.limits import Limits, QueryLimits
 from ticketdesk.schema.mutation import Mutation
 from ticketdesk.schema.query import Query
@@ -50,7 +50,7 @@ def build_schema(
     if not development:
         extensions.append(lambda: MaskErrors(should_mask_error=_unexpected, error_message="Internal server error."))
     if not introspection:
-        extensions.append(lambda: AddValidationRules([NoSchemaIntrospectionCustomRule]))
+        extensions.append(lambda: AddValidationRules([NoIntrospectionRule]))
     if limits is not None:
         extensions.append(lambda: QueryLimits(limits, rates))
     return TicketdeskSchema(
