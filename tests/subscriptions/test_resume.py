@@ -87,8 +87,13 @@ async def test_customer_resume_replays_only_what_the_customer_may_see(
 
 @pytest.mark.parametrize(
     "since",
-    ["not-a-cursor", base64.urlsafe_b64encode(b"ev:999999").decode(), base64.urlsafe_b64encode(b"xx:1").decode()],
-    ids=["garbage", "beyond-the-log", "foreign"],
+    [
+        "not-a-cursor",
+        base64.urlsafe_b64encode(b"ev:999999").decode(),
+        base64.urlsafe_b64encode(b"xx:1").decode(),
+        base64.urlsafe_b64encode(b"ev:" + b"9" * 30).decode(),
+    ],
+    ids=["garbage", "beyond-the-log", "foreign", "30-digits"],
 )
 async def test_unknown_cursor_is_cursor_expired(live: Clients, customer: Caller, agent: Caller, since: str) -> None:
     await create(customer)
