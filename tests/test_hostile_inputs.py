@@ -243,3 +243,31 @@ async def test_hostile_cursor_shapes_never_reach_the_store(agent: Caller) -> Non
     query = "query($id: ID!, $after: String) { ticket(id: $id) { timeline(after: $after) { nodes { type } } } }"
     body = await agent.post(query, {"id": ticket["id"], "after": huge})
     assert [e["extensions"]["code"] for e in body["errors"]] == ["BAD_USER_INPUT"]
+
+
+@pytest.mark.parametrize(
+    "body",
+    ['{"query": "{ __typename }", "extensions": {"x": ' + "9" * 5000 + "}}", "null", "1", '"x"', "true"],
+    ids=["5000-digit-int", "null", "number", "string", "boolean"],
+)
+async def test_hostile_json_bodies_are_a_400(app_clients: Clients, body: str) -> None:
+    response = await app_clients.http.post("/graphql", content=body, headers={"Content-Type": "application/json"})
+    assert response.status_code == 400
+
+
+async def test_hostile_subscription_word_does_not_buy_an_unbounded_parse(agent: Caller) -> None:
+    body = await agent.post("#subscription\n{ " + "a " * 100_000 + "}")
+    assert body["errors"][0]["extensions"]["code"] == "QUERY_TOO_COMPLEX"
+
+
+@pytest.mark.parametrize("details", [{"a": "\x00"}, {"\x00": 1}, float("nan"), float("inf")])
+async def test_hostile_error_details_refuse_nul_and_nan(customer: Caller, agent: Caller, details: Any) -> None:
+    error = await _refusal(customer, CREATE_TICKET, {"input": ticket_input(errorDetails=details)}, "createTicket")
+    assert (error["code"], error["field"]) == ("VALIDATION", ["errorDetails"])
+    assert await _tickets(agent) == 0
+
+
+async def test_hostile_token_with_a_string_exp_is_unauthenticated(app_clients: Clients) -> None:
+    exp = str(int(dt.datetime.now(dt.UTC).timestamp()) + 600)
+    body = await app_clients.anonymous(_token(app_clients, exp=exp)).post("{ viewer { id } }")
+    assert [e["extensions"]["code"] for e in body["errors"]] == ["UNAUTHENTICATED"]

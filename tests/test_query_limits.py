@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 from graphql import get_introspection_query
 
-from tests.conftest import Caller, make_settings, running_app
+from tests.conftest import Caller, make_settings, running_app, served_app
 from tests.helpers import create
+from tests.subscriptions.wsclient import connect
 from ticketdesk.models.enums import Role
 
 
@@ -118,3 +119,51 @@ async def test_query_limits_cost_is_what_the_readme_says(database_url: str) -> N
         else:
             assert body["data"] == {"tickets": {"nodes": []}}
             assert body["extensions"]["rateLimit"]["cost"] == 2102
+
+
+@pytest.mark.parametrize(
+    ("variables", "definitions"),
+    [({"n": 100.0, "m": 100.0}, "$n: Int, $m: Int"), ({}, "$n: Int = 100, $m: Int = 100")],
+    ids=["floats", "defaults"],
+)
+async def test_query_limits_count_page_sizes_as_execution_reads_them(
+    agent: Caller, variables: dict[str, Any], definitions: str
+) -> None:
+    query = (
+        f"query({definitions}) {{ tickets(first: $n) {{ nodes {{ timeline(first: $m) {{ nodes {{ type }} }} }} }} }}"
+    )
+    assert _refusal(await agent.post(query, variables))["limit"] == 10_000
+
+
+async def test_query_limits_count_a_timeline_without_first_as_its_page_of_50(database_url: str) -> None:
+    query = "{ tickets(first: 10) { nodes { timeline { nodes { type } } } } }"  # 1 + 1 + 10 + 10 + 500 = 522
+    async with running_app(make_settings(database_url, max_query_cost=521)) as clients:
+        assert _refusal(await clients.as_role(Role.AGENT).post(query))["actual"] == 522
+
+
+@pytest.mark.parametrize("argument", ["first", "offset"])
+async def test_query_limits_an_int_literal_no_int_holds_is_invalid(agent: Caller, argument: str) -> None:
+    body = await agent.post(f"{{ tickets({argument}: {'9' * 5000}) {{ totalCount }} }}")
+    assert body["data"] is None
+    assert body["errors"][0]["message"].startswith("Int cannot represent non 32-bit signed integer value")
+
+
+async def test_query_limits_subscriptions_ask_less_per_event(database_url: str) -> None:
+    settings = make_settings(database_url)
+    async with served_app(settings) as clients:
+        agent = clients.as_role(Role.AGENT)
+        # Per event: ticketEvents, ticket, timeline, nodes 1 each; message 100; attachments 100; url 2,000.
+        timeline = "timeline(first: 100) { nodes { message { attachments { url } } } }"
+        query = f"subscription {{ ticketEvents {{ ticket {{ {timeline} }} }} }}"
+        async with connect(clients) as socket:
+            await socket.init({"Authorization": f"Bearer {agent.token}"})
+            await socket.subscribe("1", query)
+            refused = await socket.receive()
+    extensions = refused["payload"][0]["extensions"]
+    assert (extensions["code"], extensions["limit"]) == ("QUERY_TOO_COMPLEX", 1000) and extensions["actual"] > 1000
+
+
+async def test_query_limits_refusals_still_show_the_budget(agent: Caller) -> None:
+    body = await agent.post("{ " + " ".join(f"a{i}: __typename" for i in range(31)) + " }")
+    assert body["errors"][0]["extensions"]["code"] == "QUERY_TOO_COMPLEX"
+    assert body["extensions"]["rateLimit"]["cost"] == 0

@@ -3,7 +3,9 @@ Retry-After), the budget on every authenticated answer, shared through Redis, an
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import json
 import uuid
 from typing import Any
 
@@ -14,7 +16,7 @@ from tests.conftest import Caller, Clients, make_settings, running_app, served_a
 from tests.operations import CREATE_TICKET, ticket_input
 from tests.redisserver import RedisServer
 from tests.servers import running_server
-from tests.subscriptions.wsclient import TICKET_EVENTS, connect, wait_subscriptions
+from tests.subscriptions.wsclient import TICKET_EVENTS, connect, raw_subscriber, wait_subscriptions
 from ticketdesk.auth import mint_token
 from ticketdesk.models.enums import Role
 
@@ -164,3 +166,34 @@ async def test_rate_limits_cap_open_subscriptions_per_principal(database_url: st
 
 async def _until_held(clients: Clients, count: int) -> None:
     assert await wait_subscriptions(clients, lambda held: held == count) == count
+
+
+async def test_rate_limits_a_refusal_charges_nothing(database_url: str) -> None:
+    settings = _settings(database_url, rate_limit_mutations="3/minute", rate_limit_query_cost="2/minute")
+    async with running_app(settings) as clients:
+        customer = clients.as_role(Role.CUSTOMER)
+        for _ in range(5):
+            refused = await _create(customer)  # each costs more than 2: refused for cost, every time
+            _rate_limited(refused)
+            assert "query cost" in refused.json()["errors"][0]["message"]
+
+
+async def test_rate_limits_the_subscription_cap_holds_against_a_rush(database_url: str) -> None:
+    async with served_app(_settings(database_url, max_subscriptions_per_principal=2)) as clients:
+        token = clients.as_role(Role.AGENT).token or ""
+        url = str(clients.http.base_url.join("/graphql").copy_with(scheme="ws"))
+        sockets = await asyncio.gather(*(raw_subscriber(url, token) for _ in range(10)))
+        refusals = 0
+        for ws in sockets:
+            try:
+                async with asyncio.timeout(1):
+                    message = json.loads(await ws.recv())
+            except TimeoutError:
+                continue  # held: a subscription says nothing until an event comes
+            errors = message["payload"] if message["type"] == "error" else message["payload"]["errors"]
+            assert errors[0]["extensions"]["code"] == "RATE_LIMITED", message
+            refusals += 1
+        assert refusals == 8
+        assert (await clients.http.get("/readyz")).json()["subscriptions"] == 2
+        for ws in sockets:
+            await ws.close()

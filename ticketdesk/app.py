@@ -37,6 +37,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Broker(settings.broadcast_url),
         poll_seconds=settings.event_poll_seconds,
         tap_limit=settings.subscriber_buffer,
+        max_held=settings.max_subscriptions_per_principal,
     )
     rates = RateLimits(settings)
     graphql = TicketdeskGraphQL(settings, hub, rates)

@@ -46,8 +46,11 @@ def decode_token(token: str, settings: Settings) -> Viewer:
         raise Unauthenticated(f"The token is not valid: {exc}.") from exc
     except (ValueError, TypeError, OverflowError) as exc:  # e.g. "exp": Infinity, which JSON parsing lets in
         raise Unauthenticated("The token's claims are not valid.") from exc
+    expires = claims["exp"]
+    if isinstance(expires, bool) or not isinstance(expires, int | float):  # PyJWT also takes "123" as a time
+        raise Unauthenticated("The token's `exp` claim must be a number (seconds since 1970).")
     # A token that lives long is a stolen token that works long: refuse what an identity provider should not issue.
-    lifetime = claims["exp"] - dt.datetime.now(dt.UTC).timestamp()
+    lifetime = expires - dt.datetime.now(dt.UTC).timestamp()
     if lifetime > settings.max_token_hours * 3600:
         raise Unauthenticated(
             f"The token expires more than {settings.max_token_hours:g} hours from now; ask for a shorter-lived one."
@@ -65,7 +68,7 @@ def decode_token(token: str, settings: Settings) -> Viewer:
         role=role,
         name=_claim_text(claims, "name"),
         email=_claim_text(claims, "email"),
-        expires_at=dt.datetime.fromtimestamp(claims["exp"], dt.UTC),
+        expires_at=dt.datetime.fromtimestamp(expires, dt.UTC),
     )
 
 

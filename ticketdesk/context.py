@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 from starlette.responses import Response
 from strawberry.dataloader import DataLoader
+from strawberry.extensions import SchemaExtension
 from strawberry.types import Info as StrawberryInfo
 
 from ticketdesk import models, policy
@@ -63,16 +65,28 @@ class Loaders:
     )
 
 
-# The loaders of the subscription event being delivered. Every operation on a WebSocket shares the connection's
-# Context but runs in a task of its own, so a context variable keeps each operation's loaders to itself.
-_event_loaders: ContextVar[Loaders | None] = ContextVar("ticketdesk_event_loaders", default=None)
+# The loaders of the WebSocket operation, or subscription event, this task is running. Every operation on a
+# WebSocket shares the connection's Context but runs in a task of its own, so a context variable keeps each
+# operation's loaders to itself.
+_task_loaders: ContextVar[Loaders | None] = ContextVar("ticketdesk_task_loaders", default=None)
 
 
-def fresh_event_loaders() -> Loaders:
-    """New loaders for the subscription event this task is about to deliver (older ones would serve stale rows)."""
+def fresh_loaders() -> Loaders:
+    """New loaders for the operation or subscription event this task is about to run (older ones would serve
+    stale rows)."""
     loaders = Loaders()
-    _event_loaders.set(loaders)
+    _task_loaders.set(loaders)
     return loaders
+
+
+class FreshLoaders(SchemaExtension):
+    """Gives every operation on a WebSocket loaders of its own (an HTTP request has its own Context anyway)."""
+
+    def on_operation(self) -> Iterator[None]:
+        context = self.execution_context.context
+        if isinstance(context, Context) and context.response is None:
+            fresh_loaders()
+        yield
 
 
 @dataclass
@@ -107,7 +121,7 @@ class Context:
     @property
     def loaders(self) -> Loaders:
         """This request's DataLoaders; in a subscription, those of the event being delivered."""
-        return _event_loaders.get() or self.request_loaders
+        return _task_loaders.get() or self.request_loaders
 
     def authorize(self, operation: str) -> Viewer:
         """The viewer, if the policy lets them call `operation`; else UNAUTHENTICATED / FORBIDDEN."""

@@ -57,7 +57,6 @@ class RateLimits:
         self.query_cost = parse(settings.rate_limit_query_cost)
         self.mutations = parse(settings.rate_limit_mutations)
         self.service_mutations = parse(settings.rate_limit_service_mutations)
-        self.max_subscriptions = settings.max_subscriptions_per_principal
         self._local = SlidingWindowCounterRateLimiter(MemoryStorage())
         self._shared: SlidingWindowCounterRateLimiter | None = None
         # Our own pool, handed to `limits`, so that closing the app closes its connections (`limits` has no close).
@@ -90,40 +89,48 @@ class RateLimits:
     async def charge(self, principal: str, role: Role | None, *, cost: int, mutations: int) -> Budget:
         """Charge one operation's cost (and its root mutation fields); RATE_LIMITED, charging nothing, when either
         would go over its limit."""
-        if mutations:
-            item = self.service_mutations if role is Role.SERVICE else self.mutations
-            if not await self._hit(item, principal, "mutations", mutations):
-                raise RateLimited(
-                    f"Too many changes: at most {item.amount} mutations per {_window(item)} for this principal.",
-                    await self._retry_after(item, principal, "mutations"),
-                )
-        if not await self._hit(self.query_cost, principal, "cost", cost):
+        item = self.service_mutations if role is Role.SERVICE else self.mutations
+        # Both tested before either is charged: a refusal must leave both budgets as they were.
+        if mutations and not await self._allows(item, principal, "mutations", mutations):
+            raise RateLimited(
+                f"Too many changes: at most {item.amount} mutations per {_window(item)} for this principal.",
+                await self._retry_after(item, principal, "mutations"),
+            )
+        if not await self._allows(self.query_cost, principal, "cost", cost):
             raise RateLimited(
                 f"Too much asked at once: at most {self.query_cost.amount} of query cost per {_window(self.query_cost)}"
                 f" for this principal (this query costs {cost}).",
                 await self._retry_after(self.query_cost, principal, "cost"),
             )
+        if mutations:
+            await self._hit(item, principal, "mutations", mutations)
+        await self._hit(self.query_cost, principal, "cost", cost)
+        return await self.budget(principal, cost)
+
+    async def budget(self, principal: str, cost: int = 0) -> Budget:
+        """Where `principal` stands against the query-cost limit, charging nothing."""
         reset, remaining = await self._stats(self.query_cost, principal, "cost")
         return Budget(self.query_cost.amount, remaining, reset, cost)
 
-    def check_subscriptions(self, held: int) -> None:
-        """Refuse one more subscription to a principal who holds `held` open on this process already."""
-        if held >= self.max_subscriptions:
-            raise RateLimited(
-                f"At most {self.max_subscriptions} open subscriptions per principal on one server: close one first "
-                "(one subscription without ticketId follows every ticket you may see)."
-            )
-
-    async def _hit(self, item: RateLimitItem, principal: str, kind: str, cost: int) -> bool:
+    async def _allows(self, item: RateLimitItem, principal: str, kind: str, cost: int) -> bool:
         if self._shared is not None:
             try:
-                allowed = await self._shared.hit(item, principal, kind, cost=cost)
+                allowed = await self._shared.test(item, principal, kind, cost=cost)
             except StorageError as exc:
                 self._shared_down(exc)
             else:
                 self._shared_up()
                 return allowed
-        return await self._local.hit(item, principal, kind, cost=cost)
+        return await self._local.test(item, principal, kind, cost=cost)
+
+    async def _hit(self, item: RateLimitItem, principal: str, kind: str, cost: int) -> None:
+        if self._shared is not None and not self._shared_failing:
+            try:
+                await self._shared.hit(item, principal, kind, cost=cost)
+                return
+            except StorageError as exc:
+                self._shared_down(exc)
+        await self._local.hit(item, principal, kind, cost=cost)
 
     async def _stats(self, item: RateLimitItem, principal: str, kind: str) -> tuple[dt.datetime, int]:
         limiter = self._local if self._shared is None or self._shared_failing else self._shared

@@ -60,6 +60,7 @@ class Settings(BaseSettings):
     max_search_chars: int = Field(default=200, gt=0)  # the tickets filter's `search`
     # Query limits, checked before a document is validated or run (QUERY_TOO_COMPLEX): see ticketdesk.schema.limits.
     max_query_cost: int = Field(default=10_000, gt=0)  # result nodes a document may ask for
+    max_subscription_cost: int = Field(default=1_000, gt=0)  # the same per event a subscription delivers
     max_query_depth: int = Field(default=12, gt=0)  # nested selection sets
     max_query_aliases: int = Field(default=30, ge=0)
     max_query_tokens: int = Field(default=5_000, gt=0)  # lexical tokens (and, separately, comments)

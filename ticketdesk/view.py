@@ -76,11 +76,16 @@ class TicketdeskGraphQL(GraphQL[Context, None]):
         self._graphiql_html: str | None = None
 
     def decode_json(self, data: str | bytes) -> object:
-        """JSON as strawberry reads it, but nesting too deep for the parser is a malformed body (400), not a 500."""
+        """JSON as strawberry reads it; what it cannot take is a malformed body (400, or a closed WebSocket), not a
+        500: nesting too deep to parse, integers too long to read, and anything but an object or a batch."""
+        document = data if isinstance(data, str) else ""
         try:
-            return json.loads(data)
-        except RecursionError:
-            raise json.JSONDecodeError("nested too deeply", data if isinstance(data, str) else "", 0) from None
+            value = json.loads(data)
+        except (RecursionError, ValueError) as exc:  # JSONDecodeError is a ValueError
+            raise json.JSONDecodeError(f"not a JSON document ticketdesk reads: {exc}", document, 0) from None
+        if not isinstance(value, dict | list):
+            raise json.JSONDecodeError("a GraphQL request is a JSON object", document, 0)
+        return value
 
     async def render_graphql_ide(self, request: Request) -> Response:
         """GraphiQL loading its assets from this app (see ticketdesk.graphiql), built on first use, with a CSP."""
@@ -90,7 +95,7 @@ class TicketdeskGraphQL(GraphQL[Context, None]):
 
     async def execute_single(self, *args: Any, **kwargs: Any) -> ExecutionResult:
         """Refuse a subscription sent over plain HTTP with a pointer to WebSocket (strawberry answers `null`)."""
-        if _is_subscription(request_data_of(kwargs)):
+        if _is_subscription(request_data_of(kwargs), self.settings.max_query_tokens):
             raise HTTPException(
                 400, "Subscriptions run over WebSocket on /graphql (graphql-transport-ws or graphql-ws), not HTTP."
             )
@@ -165,14 +170,16 @@ class TicketdeskGraphQL(GraphQL[Context, None]):
             self._known.popitem(last=False)
 
 
-def _is_subscription(request_data: GraphQLRequestData) -> bool:
+def _is_subscription(request_data: GraphQLRequestData, tokens: int) -> bool:
     query = request_data.query
     if not query or "subscription" not in query:
         return False  # the common case costs no parse
     try:
-        operation = get_operation_ast(parse(query), request_data.operation_name)
+        # Under the same token limit as strawberry's own parse: this one runs before any limit is checked.
+        document = parse(query, no_location=True, max_lexical_tokens=tokens, max_comments=tokens)
+        operation = get_operation_ast(document, request_data.operation_name)
     except GraphQLError:
-        return False  # strawberry reports the syntax error
+        return False  # strawberry reports the syntax error or the limit
     return operation is not None and operation.operation is OperationType.SUBSCRIPTION
 
 

@@ -11,6 +11,7 @@ import pytest
 
 from tests.conftest import Caller, Clients, make_settings, served_app
 from tests.helpers import create, set_status
+from tests.operations import ADD_MESSAGE
 from tests.subscriptions.wsclient import (
     LEGACY_WS,
     PROTOCOLS,
@@ -207,3 +208,18 @@ async def test_subscription_over_the_query_limits_is_refused(live: Clients, agen
         refused = await socket.receive()
     assert refused["type"] == "error", refused
     assert refused["payload"][0]["extensions"] == {"code": "QUERY_TOO_COMPLEX", "limit": 30, "actual": 31}
+
+
+async def test_queries_over_a_websocket_see_fresh_data(live: Clients, customer: Caller, agent: Caller) -> None:
+    ticket = await create(customer)
+    query = "query($id: ID!) { ticket(id: $id) { messages { body } } }"
+    async with connect(live) as socket:
+        await socket.init({"Authorization": f"Bearer {customer.token}"})
+        await socket.subscribe("q1", query, {"id": ticket["id"]})
+        first = await socket.event("q1")
+        assert (await socket.receive())["type"] == "complete"
+        await agent.data(ADD_MESSAGE, {"ticketId": ticket["id"], "body": "We are on it"})
+        await socket.subscribe("q2", query, {"id": ticket["id"]})
+        second = await socket.event("q2")
+    assert first["messages"] == []
+    assert second["messages"] == [{"body": "We are on it"}]

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from ticketdesk.models.people import Principal
 
 EVENT_COUNTER = "event"
+IN_SLICE = 10_000
 
 
 class TicketEvent(Model):
@@ -150,8 +151,9 @@ async def read_timelines(
 ) -> dict[UUID, list[TicketEvent]]:
     """For each ticket, up to `limit` of its events above `after` that match `where`, oldest first.
 
-    Two statements whatever the number of tickets: the first numbers each ticket's matching events with a
-    window function and keeps the seqs of the first `limit`, the second reads those rows.
+    Two statements whatever the number of tickets (one more per 10,000 events read): the first numbers each
+    ticket's matching events with a window function and keeps the seqs of the first `limit`, the second reads
+    those rows.
     """
     if not ticket_ids:
         return {}
@@ -163,10 +165,12 @@ async def read_timelines(
         .values("seq", "position")
     )
     sql = f"SELECT seq FROM ({numbered.sql(params_inline=True)}) AS numbered WHERE position <= {int(limit)}"
-    seqs = [row["seq"] for row in await connections.get("default").execute_query_dict(sql)]
+    seqs = sorted(row["seq"] for row in await connections.get("default").execute_query_dict(sql))
     timelines: dict[UUID, list[TicketEvent]] = {ticket_id: [] for ticket_id in ticket_ids}
-    for row in await TicketEvent.filter(seq__in=seqs).order_by("seq"):
-        timelines[row.ticket_id].append(row)
+    # In slices: PostgreSQL takes at most 32,767 parameters in one statement.
+    for start in range(0, len(seqs), IN_SLICE):
+        for row in await TicketEvent.filter(seq__in=seqs[start : start + IN_SLICE]).order_by("seq"):
+            timelines[row.ticket_id].append(row)
     return timelines
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import SplitResult, urlsplit
 
@@ -74,14 +75,34 @@ def clean_json(value: Any, field: str, *, limit: int) -> Any:
     if value is None:
         return None
     try:
-        encoded = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-    except (RecursionError, ValueError, TypeError):
+        # allow_nan=False: NaN and Infinity are not JSON, and PostgreSQL's json type refuses them.
+        encoded = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    except RecursionError:
         raise validation(f"{field} is nested too deeply to store.", field) from None
+    except (ValueError, TypeError):
+        raise validation(f"{field} must be JSON: no NaN or Infinity.", field) from None
+    # json.dumps writes NUL as an escape, so the strings themselves are looked at for it.
+    if any("\x00" in text for text in _strings(value)):
+        raise validation(f"{field} must not contain NUL characters.", field)
     if (problem := text_problem(encoded)) is not None:
         raise validation(f"{field} {problem}.", field)
     if (size := len(encoded.encode())) > limit:
         raise validation(f"{field} is {size} bytes of JSON; the limit is {limit}.", field)
     return value
+
+
+def _strings(value: Any) -> Iterator[str]:
+    """Every string in a JSON value, keys included (iteratively: the value is already known to encode)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            yield item
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
 
 
 def clean_timestamp(value: dt.datetime | None, field: str) -> dt.datetime | None:

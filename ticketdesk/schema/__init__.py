@@ -10,6 +10,7 @@ from strawberry.extensions import AddValidationRules, MaskErrors, SchemaExtensio
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
+from ticketdesk.context import FreshLoaders
 from ticketdesk.errors import RequestError
 from ticketdesk.ratelimit import RateLimits
 from ticketdesk.schema import enums as enums
@@ -46,7 +47,7 @@ def build_schema(
     if ungated := ungated_fields(Query, Mutation, Subscription):
         raise LookupError(f"root fields without the policy's gate (decorate their type with @gated): {ungated}")
     # Factories, not instances: strawberry builds a fresh extension per operation.
-    extensions: list[Callable[[], SchemaExtension]] = []
+    extensions: list[Callable[[], SchemaExtension]] = [FreshLoaders]
     if not development:
         extensions.append(lambda: MaskErrors(should_mask_error=_unexpected, error_message="Internal server error."))
     if not introspection:

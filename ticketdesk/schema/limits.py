@@ -28,19 +28,23 @@ from graphql import (
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
+    GraphQLError,
     GraphQLField,
+    GraphQLInt,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLSchema,
     InlineFragmentNode,
     IntValueNode,
+    Node,
     OperationDefinitionNode,
     OperationType,
     SelectionSetNode,
-    VariableNode,
     get_named_type,
+    value_from_ast,
 )
+from graphql.execution.values import get_variable_values
 from strawberry.extensions import SchemaExtension
 from strawberry.types.graphql import OperationType as StrawberryOperationType
 
@@ -49,9 +53,15 @@ from ticketdesk.errors import QueryTooComplex, RateLimited
 from ticketdesk.internals.graphql import is_token_limit_error
 from ticketdesk.internals.strawberry import graphql_schema_of
 from ticketdesk.ratelimit import Budget, RateLimits
+from ticketdesk.resolvers.timeline import TIMELINE_PAGE
 from ticketdesk.settings import Settings
 
 DEFAULT_LIST_SIZE = 20
+# Paged fields whose page is not 20 when `first` is left out.
+PAGE_DEFAULTS = {"timeline": TIMELINE_PAGE}
+# More digits than any 32-bit Int: graphql-core's own Int check would fail with an internal error on a literal this
+# long (Python refuses to read integers over 4,300 digits), so the walk refuses it first, as validation would.
+INT_LITERAL_MAX = 11
 
 
 @dataclass(frozen=True)
@@ -59,6 +69,7 @@ class Limits:
     """The query limits of ticketdesk.settings, by what they limit."""
 
     cost: int
+    subscription_cost: int
     depth: int
     aliases: int
     tokens: int
@@ -71,6 +82,7 @@ class Limits:
         """The limits an operator configured."""
         return cls(
             cost=settings.max_query_cost,
+            subscription_cost=settings.max_subscription_cost,
             depth=settings.max_query_depth,
             aliases=settings.max_query_aliases,
             tokens=settings.max_query_tokens,
@@ -98,10 +110,12 @@ class _Walk:
 
     def __init__(self, schema: GraphQLSchema, document: DocumentNode, variables: Mapping[str, Any], limits: Limits):
         self.schema = schema
-        self.variables = variables
         self.limits = limits
         self.fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
+        self.raw_variables = variables
+        self.variables: dict[str, Any] = {}
         self.cost = 0
+        self.cost_limit = limits.cost
         self.aliases = 0
         self.root_mutations = 0
 
@@ -109,6 +123,14 @@ class _Walk:
         root = self.schema.get_root_type(operation.operation)
         if root is None:
             return  # graphql-core's validation reports the missing root type
+        # The variables as execution will coerce them (defaults included); if they do not coerce, nothing runs
+        # and page sizes count as their defaults.
+        coerced = get_variable_values(self.schema, operation.variable_definitions or (), dict(self.raw_variables))
+        self.variables = {} if isinstance(coerced, list) else coerced.coerced
+        # A subscription's selection runs again for every event it delivers, on every subscriber: it may ask less.
+        self.cost_limit = (
+            self.limits.subscription_cost if operation.operation is OperationType.SUBSCRIPTION else self.limits.cost
+        )
         if operation.operation is OperationType.MUTATION:
             for count, _ in enumerate(self._fields(operation.selection_set, frozenset()), start=1):
                 _check("root mutation fields:", self.limits.root_mutations, count)
@@ -136,7 +158,7 @@ class _Walk:
                 self.aliases += 1
                 _check("aliases:", self.limits.aliases, self.aliases)
             self.cost += multiplier
-            _check("cost (result nodes it may return):", self.limits.cost, self.cost)
+            _check("cost (result nodes it may return):", self.cost_limit, self.cost)
             name = node.name.value
             if node.selection_set is None or name.startswith("__"):
                 continue  # a leaf, or introspection (off in production; GraphiQL's own query is deep)
@@ -173,14 +195,11 @@ class _Walk:
     def _page_size(self, node: FieldNode) -> int:
         for argument in node.arguments or ():
             if argument.name.value in ("first", "last"):
-                value = argument.value
-                if isinstance(value, IntValueNode):
-                    return max(int(value.value), 1)
-                if isinstance(value, VariableNode):
-                    given = self.variables.get(value.name.value)
-                    if isinstance(given, int) and not isinstance(given, bool):
-                        return max(given, 1)
-        return DEFAULT_LIST_SIZE
+                # As execution will read it: a variable's value or default, an Int given as 1.0, ...
+                value = value_from_ast(argument.value, GraphQLInt, self.variables)
+                if isinstance(value, int) and value > 0:
+                    return value
+        return PAGE_DEFAULTS.get(node.name.value, DEFAULT_LIST_SIZE)
 
 
 def _check(what: str, limit: int, actual: int) -> None:
@@ -201,9 +220,13 @@ def check_document(
     variables: Mapping[str, Any],
     limits: Limits,
     operation_name: str | None = None,
-) -> Measures | QueryTooComplex:
+) -> Measures | GraphQLError:
     """The operation that will run (named, or the document's only one) measured against `limits`: its measures,
-    or the first limit it passes."""
+    or the first limit it passes (QUERY_TOO_COMPLEX; an Int literal no Int can hold is refused as validation
+    would refuse it)."""
+    for node in _all_nodes(document):
+        if isinstance(node, IntValueNode) and len(node.value.lstrip("-")) > INT_LITERAL_MAX:
+            return GraphQLError(f"Int cannot represent non 32-bit signed integer value: {node.value[:20]}...", node)
     walk = _Walk(schema, document, variables, limits)
     try:
         # Aliases written anywhere count too: an unused fragment full of them still costs validation.
@@ -224,15 +247,22 @@ def check_document(
     return Measures(cost=walk.cost, root_mutations=walk.root_mutations)
 
 
-def _all_fields(document: DocumentNode) -> Iterator[FieldNode]:
-    stack: list[Any] = list(document.definitions)
+def _all_nodes(document: DocumentNode) -> Iterator[Any]:
+    """Every node of the document (iteratively: the parser has already bounded its nesting)."""
+    stack: list[Any] = [document]
     while stack:
         node = stack.pop()
-        selection_set = getattr(node, "selection_set", None)
-        if isinstance(node, FieldNode):
-            yield node
-        if selection_set is not None:
-            stack.extend(selection_set.selections)
+        yield node
+        for key in node.keys:
+            child = getattr(node, key, None)
+            if isinstance(child, Node):
+                stack.append(child)
+            elif isinstance(child, tuple | list):
+                stack.extend(item for item in child if isinstance(item, Node))
+
+
+def _all_fields(document: DocumentNode) -> Iterator[FieldNode]:
+    return (node for node in _all_nodes(document) if isinstance(node, FieldNode))
 
 
 class QueryLimits(SchemaExtension):
@@ -270,7 +300,7 @@ class QueryLimits(SchemaExtension):
                 execution.operation_name,
             )
             # Errors set before validation make strawberry skip it: the expensive part the limits protect.
-            if isinstance(measured, QueryTooComplex):
+            if isinstance(measured, GraphQLError):
                 execution.pre_execution_errors = [measured]
             elif self.rates is not None:
                 await self._charge(measured)
@@ -282,16 +312,18 @@ class QueryLimits(SchemaExtension):
         principal, role = context.principal
         try:
             if self.execution_context.operation_type is StrawberryOperationType.SUBSCRIPTION and context.viewer:
-                rates.check_subscriptions(context.hub.held_by(context.viewer.id))
+                context.hub.check_room(context.viewer.id)
             self.budget = await rates.charge(principal, role, cost=measured.cost, mutations=measured.root_mutations)
         except RateLimited as refusal:
             self.execution_context.pre_execution_errors = [refusal]
             if refusal.retry_after is not None:
                 context.refuse_request(429, {"Retry-After": str(refusal.retry_after)})
 
-    def get_results(self) -> dict[str, Any]:
+    async def get_results(self) -> dict[str, Any]:
         context: Context = self.execution_context.context
-        # HTTP answers only: on a subscription every event would repeat the subscribe's stale figures.
-        if self.budget is None or context.viewer is None or context.response is None:
+        # HTTP answers to a token only: on a subscription every event would repeat the subscribe's stale figures.
+        if self.rates is None or context.viewer is None or context.response is None:
             return {}
-        return {"rateLimit": self.budget.report()}
+        # A refused request (over a limit, not valid) was charged nothing: it shows the budget as it stands.
+        budget = self.budget or await self.rates.budget(context.principal[0])
+        return {"rateLimit": budget.report()}

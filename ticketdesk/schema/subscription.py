@@ -10,7 +10,7 @@ from typing import Annotated
 
 import strawberry
 
-from ticketdesk.context import Info, fresh_event_loaders
+from ticketdesk.context import Info, fresh_loaders
 from ticketdesk.errors import BadUserInput, CursorExpired, NotFound
 from ticketdesk.models.enums import EventType
 from ticketdesk.parsing import parse_event_cursor
@@ -52,7 +52,7 @@ async def _events(
     async with aclosing(event_stream(context.hub, viewer, selection, since=start)) as rows:
         async for event in rows:
             # Primed with the ticket the hub read once for all subscribers of this event.
-            fresh_event_loaders().ticket_by_id.prime(event.ticket.id, event.ticket)
+            fresh_loaders().ticket_by_id.prime(event.ticket.id, event.ticket)
             yield TicketEvent.of(event.row)
 
 

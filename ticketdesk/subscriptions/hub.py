@@ -16,6 +16,7 @@ import uuid
 from collections import Counter, deque
 from collections.abc import Iterator, Sequence
 
+from ticketdesk.errors import RateLimited
 from ticketdesk.models import TicketEvent
 from ticketdesk.models.events import LoggedEvent, latest_seq, read_log
 from ticketdesk.subscriptions.broker import Broker
@@ -73,14 +74,15 @@ class Tap:
 class EventHub:
     """Reads the event log once per wake-up for the whole process and fans the rows out to taps."""
 
-    def __init__(self, broker: Broker, *, poll_seconds: float, tap_limit: int) -> None:
+    def __init__(self, broker: Broker, *, poll_seconds: float, tap_limit: int, max_held: int) -> None:
         self.broker = broker
         self.tail = 0
         self._poll_seconds = poll_seconds
         self._tap_limit = tap_limit
         self._taps: set[Tap] = set()
-        # Open subscriptions by the principal who holds them (the per-principal cap counts these).
+        # Open subscriptions by the principal who holds them, at most `max_held` each.
         self._held: Counter[uuid.UUID] = Counter()
+        self._max_held = max_held
         self._wake = asyncio.Event()
         self._announce = 0
         self._announce_due = asyncio.Event()
@@ -109,13 +111,19 @@ class EventHub:
         await self.tasks.stop()
         await self.broker.disconnect()
 
-    def held_by(self, principal: uuid.UUID) -> int:
-        """How many subscriptions `principal` holds open on this process."""
-        return self._held[principal]
+    def check_room(self, principal: uuid.UUID) -> None:
+        """RATE_LIMITED if `principal` already holds as many subscriptions as one may on this process."""
+        if self._held[principal] >= self._max_held:
+            raise RateLimited(
+                f"At most {self._max_held} open subscriptions per principal on one server: close one first "
+                "(one subscription without ticketId follows every ticket you may see)."
+            )
 
     @contextlib.contextmanager
     def holding(self, principal: uuid.UUID) -> Iterator[None]:
-        """Count a subscription of `principal` as open for as long as the block runs."""
+        """Count a subscription of `principal` as open for as long as the block runs; RATE_LIMITED past the cap
+        (the query limits refuse most extra subscriptions before they start; this catches those that raced)."""
+        self.check_room(principal)
         self._held[principal] += 1
         try:
             yield
