@@ -224,13 +224,15 @@ def check_document(
     """The operation that will run (named, or the document's only one) measured against `limits`: its measures,
     or the first limit it passes (QUERY_TOO_COMPLEX; an Int literal no Int can hold is refused as validation
     would refuse it)."""
+    # One pass over everything written, used or not (an unused fragment full of aliases still costs validation).
+    written = 0
     for node in _all_nodes(document):
         if isinstance(node, IntValueNode) and len(node.value.lstrip("-")) > INT_LITERAL_MAX:
             return GraphQLError(f"Int cannot represent non 32-bit signed integer value: {node.value[:20]}...", node)
+        if isinstance(node, FieldNode) and node.alias is not None:
+            written += 1
     walk = _Walk(schema, document, variables, limits)
     try:
-        # Aliases written anywhere count too: an unused fragment full of them still costs validation.
-        written = sum(1 for node in _all_fields(document) if node.alias is not None)
         _check("aliases:", limits.aliases, written)
         operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
         chosen = [o for o in operations if operation_name is None or (o.name and o.name.value == operation_name)]
@@ -259,10 +261,6 @@ def _all_nodes(document: DocumentNode) -> Iterator[Any]:
                 stack.append(child)
             elif isinstance(child, tuple | list):
                 stack.extend(item for item in child if isinstance(item, Node))
-
-
-def _all_fields(document: DocumentNode) -> Iterator[FieldNode]:
-    return (node for node in _all_nodes(document) if isinstance(node, FieldNode))
 
 
 class QueryLimits(SchemaExtension):
