@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import json
+from collections.abc import AsyncGenerator
 from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 import strawberry
 from broadcaster import Broadcast
 from httpx_ws import aconnect_ws
@@ -183,3 +186,52 @@ def test_internals_strawberry_schema_exposes_its_graphql_core_schema() -> None:
     schema = graphql_schema_of(strawberry.Schema(query=ProbeQuery))
     assert isinstance(schema, GraphQLSchema)
     assert schema.query_type is not None and "value" in schema.query_type.fields
+
+
+@strawberry.type(description="probe")
+class ProbeSubscription:
+    @strawberry.subscription(description="probe")
+    async def ticks(self) -> AsyncGenerator[int, None]:
+        yield 1
+
+
+class TextBeforeEachOperation(strawberry_internals.BaseGraphQLTransportWSHandler[None, None]):
+    """What ticketdesk.websocket does: run code in each operation's task, send a frame of its own text."""
+
+    async def run_operation(self, operation: strawberry_internals.Operation[None, None]) -> None:
+        await strawberry_internals.send_text(
+            self.websocket, json.dumps({"type": "next", "id": operation.id, "payload": {}})
+        )
+        await super().run_operation(operation)
+
+
+class LegacyTextBeforeEachOperation(strawberry_internals.BaseGraphQLWSHandler[None, None]):
+    async def handle_async_results(
+        self, operation_id: str, query: str, operation_name: str | None, variables: dict[str, object] | None
+    ) -> None:
+        await strawberry_internals.send_text(
+            self.websocket, json.dumps({"type": "data", "id": operation_id, "payload": {}})
+        )
+        await super().handle_async_results(operation_id, query, operation_name, variables)
+
+
+class OperationView(GraphQL[None, None]):
+    graphql_transport_ws_handler_class = TextBeforeEachOperation
+    graphql_ws_handler_class = LegacyTextBeforeEachOperation
+
+
+@pytest.mark.parametrize(
+    ("protocol", "start", "result"), [("graphql-transport-ws", "subscribe", "next"), ("graphql-ws", "start", "data")]
+)
+async def test_internals_strawberry_operations_run_in_an_overridable_task_that_can_send_text(
+    protocol: str, start: str, result: str
+) -> None:
+    view = OperationView(strawberry.Schema(query=ProbeQuery, subscription=ProbeSubscription))
+    app = Starlette(routes=[WebSocketRoute("/graphql", view)])
+    async with httpx.AsyncClient(transport=ASGIWebSocketTransport(app=app), base_url="http://probe") as client:
+        async with aconnect_ws("/graphql", client, subprotocols=[protocol]) as ws:
+            await ws.send_json({"type": "connection_init"})
+            assert (await ws.receive_json(timeout=5))["type"] == "connection_ack"
+            await ws.send_json({"id": "7", "type": start, "payload": {"query": "subscription { ticks }"}})
+            assert await ws.receive_json(timeout=5) == {"type": result, "id": "7", "payload": {}}
+            assert await ws.receive_json(timeout=5) == {"type": result, "id": "7", "payload": {"data": {"ticks": 1}}}

@@ -8,11 +8,11 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from ticketdesk.auth import Viewer
+from ticketdesk.auth import Viewer, authenticated
 from ticketdesk.models import Message, Principal, Ticket, TicketEvent
 from ticketdesk.models.enums import Category, EventType, Priority, Role, SenderType, Source
 from ticketdesk.models.store import open_store
-from ticketdesk.policy import Scope, scope_of
+from ticketdesk.policy import Scope, scope_of, stand_in
 
 OWNER = uuid.uuid4()
 STRANGER = uuid.uuid4()
@@ -88,3 +88,15 @@ async def test_policy_customers_see_their_own_tickets_without_internal_content(l
     assert {event.ticket.customer_id for event in seen} == {OWNER}
     assert sorted(event.type for event in seen) == sorted(t for t in EventType if t is not EventType.NOTE_ADDED)
     assert not await Message.filter(scope.messages(), internal=True).exists()
+
+
+@pytest.mark.parametrize("name", SCOPES)
+def test_policy_stand_in_sees_exactly_the_scope_it_stands_in_for(name: str) -> None:
+    stand = stand_in(SCOPES[name])
+    assert scope_of(stand) == SCOPES[name]
+    assert authenticated(stand, None) is stand  # a shared feed's viewer never expires
+
+
+def test_policy_no_one_stands_in_for_an_impossible_scope() -> None:
+    with pytest.raises(ValueError, match="no viewer"):
+        stand_in(Scope(customer_id=OWNER, internal=True))

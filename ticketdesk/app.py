@@ -24,6 +24,7 @@ from ticketdesk.policy import OPERATORS
 from ticketdesk.ratelimit import RateLimits
 from ticketdesk.settings import Settings
 from ticketdesk.subscriptions.broker import Broker
+from ticketdesk.subscriptions.feeds import Feeds
 from ticketdesk.subscriptions.hub import EventHub
 from ticketdesk.view import TicketdeskGraphQL
 
@@ -34,13 +35,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
     """Build the app; its lifespan opens the store (applying migrations when configured) and closes it."""
     settings = settings or Settings()
     hub = EventHub(
-        Broker(settings.broadcast_url),
-        poll_seconds=settings.event_poll_seconds,
-        tap_limit=settings.subscriber_buffer,
-        max_held=settings.max_subscriptions_per_principal,
+        Broker(settings.broadcast_url), poll_seconds=settings.event_poll_seconds, tap_limit=settings.subscriber_buffer
     )
+    feeds = Feeds(hub, limit=settings.subscriber_buffer, max_held=settings.max_subscriptions_per_principal)
     rates = RateLimits(settings)
-    graphql = TicketdeskGraphQL(settings, hub, rates)
+    graphql = TicketdeskGraphQL(settings, hub, feeds, rates)
     store: dict[str, TortoiseContext] = {}
 
     @contextlib.asynccontextmanager
@@ -58,6 +57,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 yield
             finally:
                 # Subscriptions complete first, then the store they read from closes.
+                await feeds.stop()
                 await hub.stop()
                 await rates.close()
         finally:
@@ -78,7 +78,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
             # A broker outage only delays cross-process delivery (the log is re-read), so it is
             # reported here but does not take the process out of the load balancer.
             "broker": hub.broker.state,
-            "subscriptions": hub.subscribers,
+            "subscriptions": feeds.subscribers,
+            # Subscriptions that receive the same messages share a feed, which renders each event once.
+            "feeds": feeds.count,
             # Each background task: running, or restarting after a failure (logged with its traceback).
             "tasks": hub.tasks.report(),
         }

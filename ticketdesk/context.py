@@ -1,9 +1,10 @@
-"""The per-request Context (viewer, loaders, settings, hub) and the typed Info alias resolvers take."""
+"""The per-request Context (viewer, loaders, settings, hub, feeds), the typed Info alias resolvers take, and the
+WebSocket operation a subscription resolver delivers to."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeAlias
@@ -23,6 +24,7 @@ from ticketdesk.resolvers.transaction import Actor
 from ticketdesk.settings import Settings
 
 if TYPE_CHECKING:
+    from ticketdesk.subscriptions.feeds import Feeds
     from ticketdesk.subscriptions.hub import EventHub
 
 
@@ -95,6 +97,7 @@ class Context:
 
     settings: Settings
     hub: EventHub
+    feeds: Feeds
     viewer: Viewer | None
     auth_error: Unauthenticated | None = None
     request_loaders: Loaders = field(default_factory=Loaders)
@@ -144,3 +147,32 @@ class Context:
 
 
 Info: TypeAlias = StrawberryInfo[Context, Any]
+
+
+@dataclass(frozen=True)
+class WebSocketOperation:
+    """A subscription as its client sent it over a WebSocket, and how to send it a result message.
+
+    Subscription resolvers deliver through `send` themselves: a feed renders each event once for all of
+    its subscribers (ticketdesk.subscriptions.feeds), which strawberry's one execution per subscriber and
+    event cannot do.
+    """
+
+    query: str
+    variables: Mapping[str, object] | None
+    operation_name: str | None
+    # Sends one `next` (graphql-transport-ws) or `data` (graphql-ws) message whose payload is this JSON text.
+    send: Callable[[str], Awaitable[None]]
+
+
+_websocket_operation: ContextVar[WebSocketOperation | None] = ContextVar("ticketdesk_ws_operation", default=None)
+
+
+def serve_websocket_operation(operation: WebSocketOperation) -> None:
+    """Make `operation` the one this task runs (the WebSocket handlers call it in each operation's task)."""
+    _websocket_operation.set(operation)
+
+
+def websocket_operation() -> WebSocketOperation | None:
+    """The WebSocket operation this task runs, if any."""
+    return _websocket_operation.get()

@@ -36,6 +36,7 @@ from ticketdesk.resolvers.people import upsert_viewer
 from ticketdesk.schema import build_schema
 from ticketdesk.schema.limits import Limits
 from ticketdesk.settings import Settings
+from ticketdesk.subscriptions.feeds import Feeds
 from ticketdesk.subscriptions.hub import EventHub
 from ticketdesk.websocket import InitDeadlineWSHandler, PingingTransportWSHandler
 
@@ -52,7 +53,7 @@ class TicketdeskGraphQL(GraphQL[Context, None]):
     graphql_transport_ws_handler_class = PingingTransportWSHandler
     graphql_ws_handler_class = InitDeadlineWSHandler
 
-    def __init__(self, settings: Settings, hub: EventHub, rates: RateLimits) -> None:
+    def __init__(self, settings: Settings, hub: EventHub, feeds: Feeds, rates: RateLimits) -> None:
         super().__init__(
             build_schema(
                 development=settings.development,
@@ -70,6 +71,7 @@ class TicketdeskGraphQL(GraphQL[Context, None]):
         )
         self.settings = settings
         self.hub = hub
+        self.feeds = feeds
         # The claims stored most recently, so a steady stream of requests costs no extra writes; bounded, since
         # every new token subject would otherwise grow it for the life of the process.
         self._known: OrderedDict[tuple[object, ...], None] = OrderedDict()
@@ -120,6 +122,7 @@ class TicketdeskGraphQL(GraphQL[Context, None]):
         return Context(
             settings=self.settings,
             hub=self.hub,
+            feeds=self.feeds,
             viewer=viewer,
             auth_error=error,
             client=request.client.host if request.client is not None else None,

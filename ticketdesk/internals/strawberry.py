@@ -1,6 +1,7 @@
-"""strawberry's graphql-transport-ws handler and its connection_init message, `execute_single`'s request data,
-its HTTP error (from its dependency cross-web), extending a field after it is declared, and the graphql-core
-schema behind a strawberry Schema."""
+"""strawberry's WebSocket protocol handlers, the graphql-transport-ws connection_init message and operation, a
+text frame sent through its ASGI WebSocket adapter, `execute_single`'s request data, its HTTP error (from its
+dependency cross-web), extending a field after it is declared, and the graphql-core schema behind a strawberry
+Schema."""
 
 from __future__ import annotations
 
@@ -9,12 +10,17 @@ from typing import Any
 
 from cross_web import HTTPException as HTTPException
 from graphql import GraphQLSchema
+from starlette.websockets import WebSocketDisconnect
 from strawberry import Schema
+from strawberry.asgi import ASGIWebSocketAdapter
 from strawberry.extensions.field_extension import FieldExtension
 from strawberry.http import GraphQLRequestData
+from strawberry.http.async_base_view import AsyncWebSocketAdapter
+from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler as BaseGraphQLTransportWSHandler,
 )
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import Operation as Operation
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
     ConnectionInitMessage as ConnectionInitMessage,
 )
@@ -26,9 +32,11 @@ __all__ = [
     "BaseGraphQLWSHandler",
     "ConnectionInitMessage",
     "HTTPException",
+    "Operation",
     "add_field_extension",
     "graphql_schema_of",
     "request_data_of",
+    "send_text",
 ]
 
 
@@ -46,3 +54,14 @@ def add_field_extension(field: StrawberryField, extension: FieldExtension) -> No
 def graphql_schema_of(schema: Schema) -> GraphQLSchema:
     """The graphql-core schema strawberry built (strawberry keeps it in `_schema`)."""
     return schema._schema
+
+
+async def send_text(websocket: AsyncWebSocketAdapter, text: str) -> None:
+    """Send `text` as one frame (strawberry's adapter only sends JSON it encodes itself); a client that went away
+    raises strawberry's WebSocketDisconnected, as its own sends do."""
+    if not isinstance(websocket, ASGIWebSocketAdapter):
+        raise TypeError(f"ticketdesk serves WebSockets through strawberry's ASGI view, not {type(websocket)}")
+    try:
+        await websocket.ws.send_text(text)
+    except WebSocketDisconnect as exc:
+        raise WebSocketDisconnected from exc

@@ -6,33 +6,27 @@ from collections.abc import Callable
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import AddValidationRules, MaskErrors, SchemaExtension
+from strawberry.extensions import AddValidationRules, SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from ticketdesk.context import FreshLoaders
-from ticketdesk.errors import RequestError
 from ticketdesk.ratelimit import RateLimits
 from ticketdesk.schema import enums as enums
 from ticketdesk.schema.gate import ungated_fields
 from ticketdesk.schema.introspection import NoIntrospectionRule
 from ticketdesk.schema.limits import Limits, QueryLimits
+from ticketdesk.schema.masking import masking, unexpected
 from ticketdesk.schema.mutation import Mutation
 from ticketdesk.schema.query import Query
 from ticketdesk.schema.subscription import Subscription
-
-
-def _unexpected(error: GraphQLError) -> bool:
-    """Whether an error escaped by accident: our RequestErrors and GraphQL's own validation are expected."""
-    original = error.original_error
-    return original is not None and not isinstance(original, RequestError | GraphQLError)
 
 
 class TicketdeskSchema(strawberry.Schema):
     """strawberry's Schema, logging only unexpected errors (in full); a refused token is not a server fault."""
 
     def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
-        super().process_errors([error for error in errors if _unexpected(error)], execution_context)
+        super().process_errors([error for error in errors if unexpected(error)], execution_context)
 
 
 def build_schema(
@@ -49,7 +43,7 @@ def build_schema(
     # Factories, not instances: strawberry builds a fresh extension per operation.
     extensions: list[Callable[[], SchemaExtension]] = [FreshLoaders]
     if not development:
-        extensions.append(lambda: MaskErrors(should_mask_error=_unexpected, error_message="Internal server error."))
+        extensions.append(masking)
     if not introspection:
         extensions.append(lambda: AddValidationRules([NoIntrospectionRule]))
     if limits is not None:

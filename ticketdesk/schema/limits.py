@@ -37,7 +37,6 @@ from graphql import (
     GraphQLSchema,
     InlineFragmentNode,
     IntValueNode,
-    Node,
     OperationDefinitionNode,
     OperationType,
     SelectionSetNode,
@@ -54,6 +53,7 @@ from ticketdesk.internals.graphql import is_token_limit_error
 from ticketdesk.internals.strawberry import graphql_schema_of
 from ticketdesk.ratelimit import Budget, RateLimits
 from ticketdesk.resolvers.timeline import TIMELINE_PAGE
+from ticketdesk.schema.documents import all_nodes
 from ticketdesk.settings import Settings
 
 DEFAULT_LIST_SIZE = 20
@@ -226,7 +226,7 @@ def check_document(
     would refuse it)."""
     # One pass over everything written, used or not (an unused fragment full of aliases still costs validation).
     written = 0
-    for node in _all_nodes(document):
+    for node in all_nodes(document):
         if isinstance(node, IntValueNode) and len(node.value.lstrip("-")) > INT_LITERAL_MAX:
             return GraphQLError(f"Int cannot represent non 32-bit signed integer value: {node.value[:20]}...", node)
         if isinstance(node, FieldNode) and node.alias is not None:
@@ -247,20 +247,6 @@ def check_document(
             actual=exceeded.actual,
         )
     return Measures(cost=walk.cost, root_mutations=walk.root_mutations)
-
-
-def _all_nodes(document: DocumentNode) -> Iterator[Any]:
-    """Every node of the document (iteratively: the parser has already bounded its nesting)."""
-    stack: list[Any] = [document]
-    while stack:
-        node = stack.pop()
-        yield node
-        for key in node.keys:
-            child = getattr(node, key, None)
-            if isinstance(child, Node):
-                stack.append(child)
-            elif isinstance(child, tuple | list):
-                stack.extend(item for item in child if isinstance(item, Node))
 
 
 class QueryLimits(SchemaExtension):
@@ -310,7 +296,7 @@ class QueryLimits(SchemaExtension):
         principal, role = context.principal
         try:
             if self.execution_context.operation_type is StrawberryOperationType.SUBSCRIPTION and context.viewer:
-                context.hub.check_room(context.viewer.id)
+                context.feeds.check_room(context.viewer.id)
             self.budget = await rates.charge(principal, role, cost=measured.cost, mutations=measured.root_mutations)
         except RateLimited as refusal:
             self.execution_context.pre_execution_errors = [refusal]

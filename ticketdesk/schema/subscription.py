@@ -1,23 +1,38 @@
-"""The Subscription root: ticket events over WebSocket, resumable with `since`."""
+"""The Subscription root: ticket events over WebSocket, resumable with `since`, rendered once per feed.
+
+strawberry would execute a subscription's selection once per subscriber and event. Here the resolver
+checks the request (ticket, `since`), joins the feed of every subscription that would receive the same
+messages (ticketdesk.subscriptions.feeds) and sends the feed's rendered messages down its own socket;
+graphql-core never sees an event, so the resolver is an async generator that yields nothing.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import uuid
-from collections.abc import AsyncGenerator, Collection
+from collections.abc import AsyncGenerator, Collection, Hashable
 from contextlib import aclosing
+from inspect import isawaitable
 from typing import Annotated
 
 import strawberry
+from graphql import ArgumentNode, DocumentNode, ExecutionResult, Executor, VariableNode, execute_subscription_event
 
-from ticketdesk.context import Info, fresh_loaders
+from ticketdesk.context import Context, Info, WebSocketOperation, fresh_loaders, websocket_operation
 from ticketdesk.errors import BadUserInput, CursorExpired, NotFound
+from ticketdesk.internals.strawberry import graphql_schema_of
 from ticketdesk.models.enums import EventType
+from ticketdesk.models.events import LoggedEvent
 from ticketdesk.parsing import parse_event_cursor
+from ticketdesk.policy import stand_in
 from ticketdesk.resolvers.tickets import get_ticket
+from ticketdesk.schema.documents import all_nodes, parsed
 from ticketdesk.schema.gate import gated
+from ticketdesk.schema.masking import client_errors
 from ticketdesk.schema.types import TicketEvent
-from ticketdesk.subscriptions.stream import CURSOR_EXPIRED, EventSelection, event_stream, resume_point
+from ticketdesk.subscriptions.feeds import Render, shared_stream
+from ticketdesk.subscriptions.stream import CURSOR_EXPIRED, EventSelection, resume_point
 
 TicketIdArgument = Annotated[
     strawberry.ID | None,
@@ -29,9 +44,74 @@ SinceArgument = Annotated[
 ]
 
 
-async def _events(
+class EventRenderer:
+    """One subscription document run for one scope: each event as the JSON text of a result payload."""
+
+    def __init__(self, info: Info, document: DocumentNode, operation: WebSocketOperation, scope_context: Context):
+        self._strawberry_schema = info.schema
+        self._schema = graphql_schema_of(info.schema)
+        self._document = document
+        self._variables = dict(operation.variables or {})
+        self._operation_name = operation.operation_name
+        self._context = scope_context
+
+    async def __call__(self, event: LoggedEvent) -> str:
+        # Primed with the ticket the hub read once for every feed of this event.
+        fresh_loaders().ticket_by_id.prime(event.ticket.id, event.ticket)
+        # A new executor per event: graphql-core 3.3's per-event copies (build_per_event_executor) share one
+        # memo of collected fields that gains entries with every event and is never cleared.
+        executor = Executor.build(
+            self._schema,
+            self._document,
+            root_value=TicketEvent.of(event.row),
+            context_value=self._context,
+            raw_variable_values=self._variables,
+            operation_name=self._operation_name,
+        )
+        if isinstance(executor, list):  # strawberry coerced these very variables when the subscription started
+            raise RuntimeError(f"a validated subscription no longer executes: {executor}")
+        result = execute_subscription_event(executor)
+        if isawaitable(result):
+            result = await result
+        return self._payload(result)
+
+    def _payload(self, result: ExecutionResult) -> str:
+        payload: dict[str, object] = {"data": result.data}
+        if result.errors:
+            development = self._context.settings.development
+            payload["errors"] = client_errors(self._strawberry_schema, result.errors, development=development)
+        return json.dumps(payload, separators=(",", ":"))
+
+
+def feed_key(operation: WebSocketOperation, document: DocumentNode, selection: EventSelection) -> Hashable:
+    """What a subscription's messages depend on: two subscriptions with equal keys receive the same text.
+
+    A variable used only as the root field's `since` is left out: it says where a subscriber resumes, not
+    what its messages say, so resuming subscribers share the feed of those already live.
+    """
+    resume_only = _resume_only_variables(document)
+    variables = {name: value for name, value in (operation.variables or {}).items() if name not in resume_only}
+    return (operation.query, operation.operation_name, json.dumps(variables, sort_keys=True), selection)
+
+
+def _resume_only_variables(document: DocumentNode) -> set[str]:
+    nodes = list(all_nodes(document))
+    since = {
+        node.value.name.value
+        for node in nodes
+        if isinstance(node, ArgumentNode) and node.name.value == "since" and isinstance(node.value, VariableNode)
+    }
+    uses = [node.name.value for node in nodes if isinstance(node, VariableNode)]
+    # Two uses: the declaration and the `since` argument.
+    return {name for name in since if uses.count(name) == 2}
+
+
+async def _deliver(
     info: Info, ticket_id: strawberry.ID | None, since: str | None, types: Collection[EventType] | None
-) -> AsyncGenerator[TicketEvent, None]:
+) -> None:
+    operation = websocket_operation()
+    if operation is None:
+        raise RuntimeError("ticketdesk serves subscriptions through its WebSocket handlers (ticketdesk.websocket)")
     context = info.context
     viewer = context.caller
     ticket: uuid.UUID | None = None
@@ -48,12 +128,19 @@ async def _events(
             raise CursorExpired(CURSOR_EXPIRED) from None
         start = await resume_point(start, dt.timedelta(hours=context.settings.resume_window_hours))
     selection = EventSelection(context.scope, ticket_id=ticket, types=types)
-    # aclosing: a subscriber that leaves must release its tap now, not when the generator is collected.
-    async with aclosing(event_stream(context.hub, viewer, selection, since=start)) as rows:
-        async for event in rows:
-            # Primed with the ticket the hub read once for all subscribers of this event.
-            fresh_loaders().ticket_by_id.prime(event.ticket.id, event.ticket)
-            yield TicketEvent.of(event.row)
+    document = parsed(operation.query)
+
+    def render() -> Render:
+        scope_context = Context(
+            settings=context.settings, hub=context.hub, feeds=context.feeds, viewer=stand_in(selection.scope)
+        )
+        return EventRenderer(info, document, operation, scope_context)
+
+    key = feed_key(operation, document, selection)
+    # aclosing: a subscriber that leaves must release its place in the feed now, not when collected.
+    async with aclosing(shared_stream(context.feeds, viewer, key, selection, render, since=start)) as messages:
+        async for message in messages:
+            await operation.send(message.text)
 
 
 @gated
@@ -65,14 +152,14 @@ class Subscription:
     async def ticket_events(
         self, info: Info, ticket_id: TicketIdArgument = None, since: SinceArgument = None
     ) -> AsyncGenerator[TicketEvent, None]:
-        async with aclosing(_events(info, ticket_id, since, None)) as events:
-            async for event in events:
-                yield event
+        await _deliver(info, ticket_id, since, None)
+        return
+        yield  # never reached: the messages went out in _deliver; this makes the resolver a generator
 
     @strawberry.subscription(description="Only STATUS_CHANGED events, otherwise like `ticketEvents`.")
     async def ticket_status_changed(
         self, info: Info, ticket_id: TicketIdArgument = None, since: SinceArgument = None
     ) -> AsyncGenerator[TicketEvent, None]:
-        async with aclosing(_events(info, ticket_id, since, (EventType.STATUS_CHANGED,))) as events:
-            async for event in events:
-                yield event
+        await _deliver(info, ticket_id, since, (EventType.STATUS_CHANGED,))
+        return
+        yield  # never reached: the messages went out in _deliver; this makes the resolver a generator

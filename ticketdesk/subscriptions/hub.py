@@ -2,9 +2,10 @@
 
 The hub keeps `tail`, the highest event number it has read. Whenever it is woken (a local commit, a
 broker announcement, a broker reconnect, or the periodic poll) it reads every row above `tail` in
-order and hands each batch to every tap. Event numbers are assigned under a lock held until commit
-(see ticketdesk.models.events), so once seq N is visible every seq below it is too: reading "above
-`tail`" can never skip an event that commits later.
+order and hands each batch to every tap: one per subscription feed (ticketdesk.subscriptions.feeds),
+however many subscribers share it. Event numbers are assigned under a lock held until commit (see
+ticketdesk.models.events), so once seq N is visible every seq below it is too: reading "above `tail`"
+can never skip an event that commits later.
 """
 
 from __future__ import annotations
@@ -12,11 +13,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import uuid
-from collections import Counter, deque
-from collections.abc import Iterator, Sequence
+from collections import deque
+from collections.abc import Sequence
+from typing import Generic, TypeVar
 
-from ticketdesk.errors import RateLimited
 from ticketdesk.models import TicketEvent
 from ticketdesk.models.events import LoggedEvent, latest_seq, read_log
 from ticketdesk.subscriptions.broker import Broker
@@ -28,71 +28,67 @@ BATCH = 500
 # The hub's tasks are named with this prefix, so its background SQL can be told from a request's.
 TASK_PREFIX = "ticketdesk-hub"
 
+T = TypeVar("T")
 
-class Tap:
-    """One subscriber's feed: every event above `after` the hub reads, in order, until closed.
 
-    A tap never blocks the hub: a subscriber that falls more than `limit` events behind is marked
-    `overflowed` and catches up from the log itself (see ticketdesk.subscriptions.stream).
+class Tap(Generic[T]):
+    """A bounded feed of items in order, pushed by one task and taken by another, until closed.
+
+    The hub feeds one to each subscription feed (items: the events it reads), and a feed one to each of its
+    members (items: rendered messages). A tap never blocks its producer: a consumer that falls more than
+    `limit` items behind is marked `overflowed` and catches up from the log itself.
     """
 
     def __init__(self, after: int, limit: int) -> None:
+        # The producer's position when the tap started: the consumer gets every item above it.
         self.after = after
         self.overflowed = False
         self.closed = False
         self._limit = limit
-        self._events: deque[LoggedEvent] = deque()
+        self._items: deque[T] = deque()
         self._ready = asyncio.Event()
 
-    def push(self, events: Sequence[LoggedEvent]) -> None:
-        """Queue `events` (hub side); drops them and marks the tap overflowed when it is too far behind."""
+    def push(self, items: Sequence[T]) -> None:
+        """Queue `items` (producer side); drops them and marks the tap overflowed when it is too far behind."""
         if self.overflowed or self.closed:
             return
-        if len(self._events) + len(events) > self._limit:
+        if len(self._items) + len(items) > self._limit:
             self.overflowed = True
-            self._events.clear()
+            self._items.clear()
         else:
-            self._events.extend(events)
+            self._items.extend(items)
         self._ready.set()
 
     def close(self) -> None:
-        """End the tap (hub shutdown); the subscriber sees `closed` after draining nothing more."""
+        """End the tap; the consumer sees `closed` once it has taken what was queued."""
         self.closed = True
         self._ready.set()
 
-    async def take(self) -> list[LoggedEvent]:
-        """Wait for queued events and return them all; empty when the tap closed or overflowed."""
+    async def take(self) -> list[T]:
+        """Wait for queued items and return them all; empty when the tap closed or overflowed."""
         await self._ready.wait()
-        events = list(self._events)
-        self._events.clear()
+        items = list(self._items)
+        self._items.clear()
         self._ready.clear()
         if self.closed or self.overflowed:
             self._ready.set()  # stay ready: every later take returns at once
-        return events
+        return items
 
 
 class EventHub:
     """Reads the event log once per wake-up for the whole process and fans the rows out to taps."""
 
-    def __init__(self, broker: Broker, *, poll_seconds: float, tap_limit: int, max_held: int) -> None:
+    def __init__(self, broker: Broker, *, poll_seconds: float, tap_limit: int) -> None:
         self.broker = broker
         self.tail = 0
         self._poll_seconds = poll_seconds
         self._tap_limit = tap_limit
-        self._taps: set[Tap] = set()
-        # Open subscriptions by the principal who holds them, at most `max_held` each.
-        self._held: Counter[uuid.UUID] = Counter()
-        self._max_held = max_held
+        self._taps: set[Tap[LoggedEvent]] = set()
         self._wake = asyncio.Event()
         self._announce = 0
         self._announce_due = asyncio.Event()
         # The hub's three tasks, restarted should one fail (a bug: each handles the trouble it expects).
         self.tasks = Supervisor()
-
-    @property
-    def subscribers(self) -> int:
-        """How many subscriptions this process is feeding."""
-        return len(self._taps)
 
     async def start(self) -> None:
         """Start at the log's current end and begin listening to the broker."""
@@ -104,42 +100,21 @@ class EventHub:
         self.tasks.start(f"{TASK_PREFIX}-announce", self._announcer)
 
     async def stop(self) -> None:
-        """Close every tap (their subscriptions complete) and stop reading."""
+        """Close every tap (the feeds reading them end) and stop reading."""
         for tap in list(self._taps):
             tap.close()
         self._taps.clear()
         await self.tasks.stop()
         await self.broker.disconnect()
 
-    def check_room(self, principal: uuid.UUID) -> None:
-        """RATE_LIMITED if `principal` already holds as many subscriptions as one may on this process."""
-        if self._held[principal] >= self._max_held:
-            raise RateLimited(
-                f"At most {self._max_held} open subscriptions per principal on one server: close one first "
-                "(one subscription without ticketId follows every ticket you may see)."
-            )
-
-    @contextlib.contextmanager
-    def holding(self, principal: uuid.UUID) -> Iterator[None]:
-        """Count a subscription of `principal` as open for as long as the block runs; RATE_LIMITED past the cap
-        (the query limits refuse most extra subscriptions before they start; this catches those that raced)."""
-        self.check_room(principal)
-        self._held[principal] += 1
-        try:
-            yield
-        finally:
-            self._held[principal] -= 1
-            if not self._held[principal]:
-                del self._held[principal]
-
-    def tap(self) -> Tap:
+    def tap(self) -> Tap[LoggedEvent]:
         """A new tap fed with every event above the current `tail`."""
-        tap = Tap(self.tail, self._tap_limit)
+        tap: Tap[LoggedEvent] = Tap(self.tail, self._tap_limit)
         self._taps.add(tap)
         return tap
 
-    def untap(self, tap: Tap) -> None:
-        """Stop feeding `tap` (its subscriber went away)."""
+    def untap(self, tap: Tap[LoggedEvent]) -> None:
+        """Stop feeding `tap` (its feed went away)."""
         self._taps.discard(tap)
 
     async def publish(self, events: Sequence[TicketEvent]) -> None:

@@ -1,28 +1,26 @@
-"""One subscription's events: replay from the log after `since`, then live from the hub, without gap or repeat.
+"""The events a subscription selects, and reading them without gap or repeat: from the log, then live.
 
-Hand-over: the stream taps the hub first and only then replays the log up to the tap's start
+Hand-over: the reader taps the hub first and only then replays the log up to the tap's start
 (`tap.after`). Everything at or below that number comes from the replay, everything above it from the
-tap; `last` (the newest event delivered) drops anything seen twice. Events committed while the replay
+tap; `last` (the newest event passed on) drops anything seen twice. Events committed while the replay
 is read land above `tap.after` and therefore in the tap.
 """
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import logging
 import uuid
-from collections.abc import AsyncGenerator, Collection
+from collections.abc import AsyncGenerator, AsyncIterator, Collection
 from dataclasses import dataclass
 
 from tortoise.expressions import Q
 
-from ticketdesk.auth import Viewer
-from ticketdesk.errors import CursorExpired, Unauthenticated
+from ticketdesk.errors import CursorExpired
 from ticketdesk.models.enums import EventType
-from ticketdesk.models.events import LoggedEvent, latest_seq, occurred_at, read_log
+from ticketdesk.models.events import LoggedEvent, occurred_at, read_log
 from ticketdesk.policy import Scope
-from ticketdesk.subscriptions.hub import BATCH, EventHub, Tap
+from ticketdesk.subscriptions.hub import BATCH, EventHub
 
 log = logging.getLogger("ticketdesk.subscriptions")
 
@@ -71,46 +69,37 @@ class EventSelection:
         )
 
 
-async def event_stream(
-    hub: EventHub, viewer: Viewer, selection: EventSelection, *, since: int | None
-) -> AsyncGenerator[LoggedEvent, None]:
-    """The selected events after `since`, or from now on, in log order, until the viewer's token expires."""
-    with hub.holding(viewer.id):
-        where = selection.where()
-        last = since
-        while True:
-            tap = hub.tap()
-            try:
-                if last is None:
-                    # "From now on" means after the newest committed event, which the hub may not have
-                    # read yet: anything up to it is older than the subscription and is skipped.
-                    last = max(await latest_seq(), tap.after)
-                while last < tap.after:
-                    replayed = await read_log(last, limit=BATCH, upto=tap.after, where=where)
-                    for event in replayed:
+async def read_selected(selection: EventSelection, after: int, upto: int) -> AsyncIterator[LoggedEvent]:
+    """The selected events above `after` and at most `upto`, read from the log in batches."""
+    where = selection.where()
+    while after < upto:
+        events = await read_log(after, limit=BATCH, upto=upto, where=where)
+        for event in events:
+            yield event
+        if len(events) < BATCH:
+            return
+        after = events[-1].seq
+
+
+async def selected_events(hub: EventHub, selection: EventSelection, *, after: int) -> AsyncGenerator[LoggedEvent, None]:
+    """Every selected event above `after`, in log order, until the hub stops: replayed first, then live."""
+    last = after
+    while True:
+        tap = hub.tap()
+        try:
+            async for event in read_selected(selection, last, tap.after):
+                last = event.seq
+                yield event
+            last = max(last, tap.after)
+            while not (tap.closed or tap.overflowed):
+                for event in await tap.take():
+                    if event.seq > last:
                         last = event.seq
-                        yield event
-                    if len(replayed) < BATCH:
-                        last = tap.after
-                while not (tap.closed or tap.overflowed):
-                    for event in await _take(tap, viewer):
-                        if event.seq > last:
-                            last = event.seq
-                            if selection.matches(event):
-                                yield event
-                if tap.closed:
-                    return
-                # Overflowed: this subscriber fell too far behind; take a new tap and replay the gap.
-                log.info("a subscriber of %s fell behind at event %d; catching it up from the log", viewer.id, last)
-            finally:
-                hub.untap(tap)
-
-
-async def _take(tap: Tap, viewer: Viewer) -> list[LoggedEvent]:
-    """The tap's next events, or Unauthenticated once the viewer's token expires while waiting."""
-    seconds = (viewer.expires_at - dt.datetime.now(dt.UTC)).total_seconds()
-    try:
-        async with asyncio.timeout(max(seconds, 0)):
-            return await tap.take()
-    except TimeoutError:
-        raise Unauthenticated(TOKEN_EXPIRED) from None
+                        if selection.matches(event):
+                            yield event
+            if tap.closed:
+                return
+            # Overflowed: the reader fell too far behind; take a new tap and replay the gap.
+            log.info("a subscription feed fell behind at event %d; catching it up from the log", last)
+        finally:
+            hub.untap(tap)
