@@ -167,3 +167,14 @@ async def test_query_limits_refusals_still_show_the_budget(agent: Caller) -> Non
     body = await agent.post("{ " + " ".join(f"a{i}: __typename" for i in range(31)) + " }")
     assert body["errors"][0]["extensions"]["code"] == "QUERY_TOO_COMPLEX"
     assert body["extensions"]["rateLimit"]["cost"] == 0
+
+
+async def test_query_limits_hold_for_a_document_seen_before(agent: Caller) -> None:
+    """Parsing and validation are cached per text; the limits, which depend on the variables, are not."""
+    query = "query($n: Int) { tickets(first: $n) { nodes { messages { attachments { url } } } } }"
+    for _ in range(2):
+        assert (await agent.data(query, {"n": 1}))["tickets"]["nodes"] == []
+        assert _refusal(await agent.post(query, {"n": 100}))["limit"] == 10_000
+    invalid = "{ tickets { nodes { nosuchfield } } }"
+    first, again = await agent.post(invalid), await agent.post(invalid)
+    assert first["errors"] == again["errors"] and "nosuchfield" in first["errors"][0]["message"]

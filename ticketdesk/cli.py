@@ -39,6 +39,7 @@ def _serve(args: argparse.Namespace) -> int:
         workers=args.workers,
         reload=args.reload,
         timeout_graceful_shutdown=5,
+        ws_per_message_deflate=settings.ws_compression,
     )
     return 0
 

@@ -4,14 +4,13 @@ WebSocket operation a subscription resolver delivers to."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import TYPE_CHECKING, Any, Generic, TypeAlias, TypeVar
 
 from starlette.responses import Response
 from strawberry.dataloader import DataLoader
-from strawberry.extensions import SchemaExtension
 from strawberry.types import Info as StrawberryInfo
 
 from ticketdesk import models, policy
@@ -28,43 +27,39 @@ if TYPE_CHECKING:
     from ticketdesk.subscriptions.hub import EventHub
 
 
-@dataclass
-class Loaders:
-    """`<Target>By<Key>Loader`s, built fresh for each request (and each subscription event)."""
+K = TypeVar("K")
+V = TypeVar("V")
 
-    principal_by_id: DataLoader[uuid.UUID, models.Principal | None] = field(
-        default_factory=lambda: DataLoader(loaders.principals_by_id)
-    )
-    ticket_by_id: DataLoader[uuid.UUID, models.Ticket | None] = field(
-        default_factory=lambda: DataLoader(loaders.tickets_by_id)
-    )
-    messages_by_ticket: DataLoader[uuid.UUID, list[models.Message]] = field(
-        default_factory=lambda: DataLoader(loaders.messages_by_ticket)
-    )
-    message_by_id: DataLoader[uuid.UUID, models.Message | None] = field(
-        default_factory=lambda: DataLoader(loaders.message_by_id)
-    )
-    attachments_by_ticket: DataLoader[uuid.UUID, list[models.Attachment]] = field(
-        default_factory=lambda: DataLoader(loaders.attachments_by_ticket)
-    )
-    attachments_by_message: DataLoader[uuid.UUID, list[models.Attachment]] = field(
-        default_factory=lambda: DataLoader(loaders.attachments_by_message)
-    )
-    escalations_by_ticket: DataLoader[uuid.UUID, list[models.EscalationRequest]] = field(
-        default_factory=lambda: DataLoader(loaders.escalations_by_ticket)
-    )
-    escalation_by_id: DataLoader[uuid.UUID, models.EscalationRequest | None] = field(
-        default_factory=lambda: DataLoader(loaders.escalation_by_id)
-    )
-    feedback_by_ticket: DataLoader[uuid.UUID, models.Feedback | None] = field(
-        default_factory=lambda: DataLoader(loaders.feedback_by_ticket)
-    )
-    transfer_by_ticket: DataLoader[uuid.UUID, models.AITransfer | None] = field(
-        default_factory=lambda: DataLoader(loaders.transfer_by_ticket)
-    )
-    timelines: DataLoader[TimelineRequest, list[models.TicketEvent]] = field(
-        default_factory=lambda: DataLoader(load_timelines)
-    )
+
+class _Loader(Generic[K, V]):
+    """A Loaders attribute: its DataLoader, built on first use (most requests and events use one or two)."""
+
+    def __init__(self, load: Callable[[list[K]], Awaitable[Sequence[V]]]) -> None:
+        self._load = load
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._name = name
+
+    def __get__(self, loaders: Loaders, owner: type | None = None) -> DataLoader[K, V]:
+        loader: DataLoader[K, V] = DataLoader(self._load)
+        loaders.__dict__[self._name] = loader  # found before this descriptor from now on
+        return loader
+
+
+class Loaders:
+    """`<Target>By<Key>Loader`s for one request (or subscription event)."""
+
+    principal_by_id: _Loader[uuid.UUID, models.Principal | None] = _Loader(loaders.principals_by_id)
+    ticket_by_id: _Loader[uuid.UUID, models.Ticket | None] = _Loader(loaders.tickets_by_id)
+    messages_by_ticket: _Loader[uuid.UUID, list[models.Message]] = _Loader(loaders.messages_by_ticket)
+    message_by_id: _Loader[uuid.UUID, models.Message | None] = _Loader(loaders.message_by_id)
+    attachments_by_ticket: _Loader[uuid.UUID, list[models.Attachment]] = _Loader(loaders.attachments_by_ticket)
+    attachments_by_message: _Loader[uuid.UUID, list[models.Attachment]] = _Loader(loaders.attachments_by_message)
+    escalations_by_ticket: _Loader[uuid.UUID, list[models.EscalationRequest]] = _Loader(loaders.escalations_by_ticket)
+    escalation_by_id: _Loader[uuid.UUID, models.EscalationRequest | None] = _Loader(loaders.escalation_by_id)
+    feedback_by_ticket: _Loader[uuid.UUID, models.Feedback | None] = _Loader(loaders.feedback_by_ticket)
+    transfer_by_ticket: _Loader[uuid.UUID, models.AITransfer | None] = _Loader(loaders.transfer_by_ticket)
+    timelines: _Loader[TimelineRequest, list[models.TicketEvent]] = _Loader(load_timelines)
 
 
 # The loaders of the WebSocket operation, or subscription event, this task is running. Every operation on a
@@ -79,16 +74,6 @@ def fresh_loaders() -> Loaders:
     loaders = Loaders()
     _task_loaders.set(loaders)
     return loaders
-
-
-class FreshLoaders(SchemaExtension):
-    """Gives every operation on a WebSocket loaders of its own (an HTTP request has its own Context anyway)."""
-
-    def on_operation(self) -> Iterator[None]:
-        context = self.execution_context.context
-        if isinstance(context, Context) and context.response is None:
-            fresh_loaders()
-        yield
 
 
 @dataclass
@@ -169,8 +154,10 @@ _websocket_operation: ContextVar[WebSocketOperation | None] = ContextVar("ticket
 
 
 def serve_websocket_operation(operation: WebSocketOperation) -> None:
-    """Make `operation` the one this task runs (the WebSocket handlers call it in each operation's task)."""
+    """Make `operation` the one this task runs, with loaders of its own (the WebSocket handlers call it in each
+    operation's task: every operation on a socket shares the connection's Context)."""
     _websocket_operation.set(operation)
+    fresh_loaders()
 
 
 def websocket_operation() -> WebSocketOperation | None:

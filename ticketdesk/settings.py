@@ -51,6 +51,9 @@ class Settings(BaseSettings):
     max_subscriptions_per_connection: int = Field(default=20, gt=0)
     # Events one subscriber may lag behind before it catches up from the log instead.
     subscriber_buffer: int = Field(default=1000, gt=0)
+    # permessage-deflate on WebSockets (`serve` only): about 40 KB of zlib state per connection for messages of
+    # a few hundred bytes, so off unless bandwidth costs more than memory.
+    ws_compression: bool = False
     # Limits on what one request may send (each refusal is a clear error and changes nothing).
     max_body_bytes: int = Field(default=1_048_576, gt=0)  # a larger JSON body gets HTTP 413
     max_token_hours: float = Field(default=24.0, gt=0)  # a token whose `exp` is further ahead is refused

@@ -10,9 +10,9 @@ from strawberry.extensions import AddValidationRules, SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
-from ticketdesk.context import FreshLoaders
 from ticketdesk.ratelimit import RateLimits
 from ticketdesk.schema import enums as enums
+from ticketdesk.schema.documents import CachedDocuments
 from ticketdesk.schema.gate import ungated_fields
 from ticketdesk.schema.introspection import NoIntrospectionRule
 from ticketdesk.schema.limits import Limits, QueryLimits
@@ -41,13 +41,15 @@ def build_schema(
     if ungated := ungated_fields(Query, Mutation, Subscription):
         raise LookupError(f"root fields without the policy's gate (decorate their type with @gated): {ungated}")
     # Factories, not instances: strawberry builds a fresh extension per operation.
-    extensions: list[Callable[[], SchemaExtension]] = [FreshLoaders]
+    extensions: list[Callable[[], SchemaExtension]] = []
     if not development:
         extensions.append(masking)
     if not introspection:
         extensions.append(lambda: AddValidationRules([NoIntrospectionRule]))
     if limits is not None:
         extensions.append(lambda: QueryLimits(limits, rates))
+        # After QueryLimits: its checks run on every request, the document cached or not.
+        extensions.append(CachedDocuments.factory(limits.tokens))
     return TicketdeskSchema(
         query=Query,
         mutation=Mutation,

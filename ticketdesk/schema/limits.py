@@ -257,13 +257,11 @@ class QueryLimits(SchemaExtension):
         self.rates = rates
         self.budget: Budget | None = None
 
-    def on_operation(self) -> Iterator[None]:
+    def on_parse(self) -> Iterator[None]:
+        # Set here, not in on_operation: a hook of that one stays open for as long as a subscription lives.
         options = cast("dict[str, Any]", self.execution_context.parse_options)
         options["max_lexical_tokens"] = self.limits.tokens
         options["max_comments"] = self.limits.tokens
-        yield
-
-    def on_parse(self) -> Iterator[None]:
         yield
         for error in self.execution_context.pre_execution_errors or ():
             if is_token_limit_error(error):

@@ -27,7 +27,7 @@ from ticketdesk.models.events import LoggedEvent
 from ticketdesk.parsing import parse_event_cursor
 from ticketdesk.policy import stand_in
 from ticketdesk.resolvers.tickets import get_ticket
-from ticketdesk.schema.documents import all_nodes, parsed
+from ticketdesk.schema.documents import all_nodes, parse_document
 from ticketdesk.schema.gate import gated
 from ticketdesk.schema.masking import client_errors
 from ticketdesk.schema.types import TicketEvent
@@ -128,7 +128,7 @@ async def _deliver(
             raise CursorExpired(CURSOR_EXPIRED) from None
         start = await resume_point(start, dt.timedelta(hours=context.settings.resume_window_hours))
     selection = EventSelection(context.scope, ticket_id=ticket, types=types)
-    document = parsed(operation.query)
+    document = parse_document(operation.query, context.settings.max_query_tokens)
 
     def render() -> Render:
         scope_context = Context(
