@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     # permessage-deflate on WebSockets (`serve` only): about 40 KB of zlib state per connection for messages of
     # a few hundred bytes, so off unless bandwidth costs more than memory.
     ws_compression: bool = False
+    # Allocations between collections of the garbage collector's young generation (CPython's default is 700);
+    # see ticketdesk.app.settle_garbage_collector.
+    gc_young_threshold: int = Field(default=10_000, gt=0)
     # Limits on what one request may send (each refusal is a clear error and changes nothing).
     max_body_bytes: int = Field(default=1_048_576, gt=0)  # a larger JSON body gets HTTP 413
     max_token_hours: float = Field(default=24.0, gt=0)  # a token whose `exp` is further ahead is refused
