@@ -7,6 +7,7 @@ own role table is pinned separately, so the policy cannot drift from it unnotice
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import uuid
 
@@ -192,3 +193,14 @@ async def test_authorization_role_claim_is_case_insensitive(app_clients: Clients
     token = _raw(app_clients.settings.jwt_secret, sub=str(uuid.uuid4()), role="Agent", exp=later)
     body = await Caller(app_clients.http, uuid.uuid4(), None, token).data("{ viewer { role } }")
     assert body["viewer"]["role"] == "AGENT"
+
+
+async def test_authorization_a_token_accepted_before_is_refused_once_it_expires(app_clients: Clients) -> None:
+    # Verified tokens are remembered between requests; expiry must still end them.
+    token = mint_token(app_clients.settings, Role.AGENT, uuid.uuid4(), lifetime=dt.timedelta(seconds=2))
+    caller = app_clients.anonymous(token)
+    assert (await caller.data("{ viewer { role } }"))["viewer"]["role"] == "AGENT"
+    await asyncio.sleep(2.1)
+    body = await caller.post("{ viewer { role } }")
+    assert [e["extensions"]["code"] for e in body["errors"]] == ["UNAUTHENTICATED"]
+    assert "expired" in body["errors"][0]["message"]

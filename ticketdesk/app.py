@@ -16,7 +16,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from tortoise.context import TortoiseContext
 
-from ticketdesk.auth import bearer_token, decode_token
+from ticketdesk.auth import TokenVerifier, bearer_token
 from ticketdesk.errors import Unauthenticated
 from ticketdesk.graphiql import asset_routes, cache_dir
 from ticketdesk.middleware import BodyLimit
@@ -40,7 +40,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     )
     feeds = Feeds(hub, limit=settings.subscriber_buffer, max_held=settings.max_subscriptions_per_principal)
     rates = RateLimits(settings)
-    graphql = TicketdeskGraphQL(settings, hub, feeds, rates)
+    tokens = TokenVerifier(settings)
+    graphql = TicketdeskGraphQL(settings, hub, feeds, rates, tokens)
     store: dict[str, TortoiseContext] = {}
 
     @contextlib.asynccontextmanager
@@ -72,7 +73,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         db = store.get("db")
         database_up = db is not None and await ping(db)
         status = 200 if database_up else 503
-        if not _sees_operations(request, settings):
+        if not _sees_operations(request, tokens):
             return JSONResponse({"status": "ok" if database_up else "unavailable"}, status_code=status)
         body = {
             "status": "ok" if database_up else "unavailable",
@@ -133,13 +134,13 @@ def settled_garbage_collector(young_threshold: int) -> Iterator[None]:
 LOOPBACK = frozenset({"127.0.0.1", "::1"})
 
 
-def _sees_operations(request: Request, settings: Settings) -> bool:
+def _sees_operations(request: Request, tokens: TokenVerifier) -> bool:
     """/readyz's details (broker, subscriptions, tasks) go to the host itself and to operators' tokens only."""
     if request.client is not None and request.client.host in LOOPBACK:
         return True
     try:
         token = bearer_token(request.headers)
-        viewer = decode_token(token, settings) if token is not None else None
+        viewer = tokens.viewer(token) if token is not None else None
     except Unauthenticated:
         return False
     return viewer is not None and viewer.role in OPERATORS

@@ -26,7 +26,7 @@ from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.types import ExecutionResult
 
-from ticketdesk.auth import Viewer, authenticated, bearer_token, decode_token
+from ticketdesk.auth import TokenVerifier, Viewer, authenticated, bearer_token
 from ticketdesk.context import Context
 from ticketdesk.errors import Unauthenticated
 from ticketdesk.graphiql import cache_dir, graphiql_page, graphiql_security_headers
@@ -53,7 +53,9 @@ class TicketdeskGraphQL(GraphQL[Context, None]):
     graphql_transport_ws_handler_class = PingingTransportWSHandler
     graphql_ws_handler_class = InitDeadlineWSHandler
 
-    def __init__(self, settings: Settings, hub: EventHub, feeds: Feeds, rates: RateLimits) -> None:
+    def __init__(
+        self, settings: Settings, hub: EventHub, feeds: Feeds, rates: RateLimits, tokens: TokenVerifier
+    ) -> None:
         super().__init__(
             build_schema(
                 development=settings.development,
@@ -72,6 +74,7 @@ class TicketdeskGraphQL(GraphQL[Context, None]):
         self.settings = settings
         self.hub = hub
         self.feeds = feeds
+        self.tokens = tokens
         # The claims stored most recently, so a steady stream of requests costs no extra writes; bounded, since
         # every new token subject would otherwise grow it for the life of the process.
         self._known: OrderedDict[tuple[object, ...], None] = OrderedDict()
@@ -110,7 +113,7 @@ class TicketdeskGraphQL(GraphQL[Context, None]):
         try:
             token = bearer_token(request.headers)
             if token is not None:
-                viewer = decode_token(token, self.settings)
+                viewer = self.tokens.viewer(token)
         except Unauthenticated as exc:
             error = exc
         if viewer is not None:
@@ -152,7 +155,7 @@ class TicketdeskGraphQL(GraphQL[Context, None]):
         try:
             token = bearer_token(context.connection_params or {})
             if token is not None:
-                context.viewer = decode_token(token, self.settings)
+                context.viewer = self.tokens.viewer(token)
             elif context.viewer is None:
                 raise context.auth_error or Unauthenticated(
                     'Send {"Authorization": "Bearer <token>"} as the connection_init payload.'

@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from tortoise import fields
-from tortoise.expressions import F
+from tortoise import connections, fields
 from tortoise.models import Model
 
 from ticketdesk.models.enums import Category, Priority, Source, Status
@@ -33,16 +32,25 @@ class Counter(Model):
         table = "counters"
 
 
+# One statement: the increment takes the row lock and reads the new value in the same round trip, which
+# matters because every writer queues behind that lock until the holder commits.
+NEXT_VALUES = {
+    "postgres": 'UPDATE "counters" SET "value" = "value" + $1 WHERE "name" = $2 RETURNING "value"',
+    "sqlite": 'UPDATE "counters" SET "value" = "value" + ? WHERE "name" = ? RETURNING "value"',
+}
+
+
 async def next_values(name: str, count: int = 1) -> int:
     """Reserve `count` values of counter `name` in the current transaction; returns the last one.
 
     The UPDATE takes the row lock until commit, so concurrent writers queue here and a rolled-back
     transaction gives its numbers back.
     """
-    if not await Counter.filter(name=name).update(value=F("value") + count):
+    db = connections.get("default")
+    rows = await db.execute_query_dict(NEXT_VALUES[db.capabilities.dialect], [count, name])
+    if not rows:
         raise LookupError(f"counter {name!r} is missing: run `ticketdesk migrate`")
-    row = await Counter.get(name=name)
-    return int(row.value)
+    return int(rows[0]["value"])
 
 
 class Ticket(Model):

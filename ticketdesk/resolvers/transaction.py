@@ -9,12 +9,12 @@ from dataclasses import dataclass, field
 from tortoise.transactions import in_transaction
 
 from ticketdesk.auth import Viewer
-from ticketdesk.models import Ticket, TicketEvent
-from ticketdesk.models.events import Change, record
+from ticketdesk.models import Ticket
+from ticketdesk.models.events import Change, LoggedEvent, record
 from ticketdesk.policy import Scope, scope_of
 from ticketdesk.settings import Settings
 
-Publish = Callable[[Sequence[TicketEvent]], Awaitable[None]]
+Publish = Callable[[Sequence[LoggedEvent]], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -36,12 +36,13 @@ class Transaction:
     """One mutation's transaction; `record` appends events, published once the transaction commits."""
 
     actor: Actor
-    events: list[TicketEvent] = field(default_factory=list)
+    events: list[LoggedEvent] = field(default_factory=list)
 
     async def record(self, ticket: Ticket, *changes: Change) -> None:
-        """Record `changes` of `ticket` as events; call after the change's own writes."""
+        """Record `changes` of `ticket` as events; call after the change's own writes (`ticket` as it is now)."""
         viewer = self.actor.viewer
-        self.events.extend(await record(ticket, viewer.id, viewer.role, list(changes)))
+        rows = await record(ticket, viewer.id, viewer.role, list(changes))
+        self.events.extend(LoggedEvent(row, ticket) for row in rows)
 
 
 @asynccontextmanager

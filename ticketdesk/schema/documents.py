@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
+from dataclasses import fields
 from functools import lru_cache
 from typing import Any
 
@@ -107,9 +108,20 @@ def all_nodes(document: DocumentNode) -> Iterator[Any]:
     while stack:
         node = stack.pop()
         yield node
-        for key in node.keys:
+        for key in _keys(type(node)):
             child = getattr(node, key, None)
             if isinstance(child, Node):
                 stack.append(child)
             elif isinstance(child, tuple | list):
                 stack.extend(item for item in child if isinstance(item, Node))
+
+
+# Each node class's fields: graphql-core 3.3 computes `node.keys` from the dataclass fields on every access.
+_KEYS: dict[type, tuple[str, ...]] = {}
+
+
+def _keys(node_class: type) -> tuple[str, ...]:
+    keys = _KEYS.get(node_class)
+    if keys is None:
+        keys = _KEYS[node_class] = tuple(field.name for field in fields(node_class))
+    return keys

@@ -17,7 +17,6 @@ from collections import deque
 from collections.abc import Sequence
 from typing import Generic, TypeVar
 
-from ticketdesk.models import TicketEvent
 from ticketdesk.models.events import LoggedEvent, latest_seq, read_log
 from ticketdesk.subscriptions.broker import Broker
 from ticketdesk.supervisor import Supervisor
@@ -117,11 +116,18 @@ class EventHub:
         """Stop feeding `tap` (its feed went away)."""
         self._taps.discard(tap)
 
-    async def publish(self, events: Sequence[TicketEvent]) -> None:
-        """After a commit: wake this hub at once and have the new tail announced to the other processes."""
-        self._announce = max(self._announce, *(int(event.seq) for event in events))
-        self._wake.set()
+    async def publish(self, events: Sequence[LoggedEvent]) -> None:
+        """After a commit: hand its events to the taps and have the new tail announced to the other processes.
+
+        Events that continue the tail go out as they are, without reading them back; any gap (a commit of
+        another process, or a local one whose publish comes later) wakes the reader, which reads the log.
+        """
+        self._announce = max(self._announce, events[-1].seq)
         self._announce_due.set()
+        if events[0].seq == self.tail + 1:
+            self._advance(events)
+        elif events[-1].seq > self.tail:
+            self._wake.set()
 
     async def _announcer(self) -> None:
         # Announcing in the background keeps a slow or absent broker out of every mutation's response
@@ -156,10 +162,14 @@ class EventHub:
     async def _catch_up(self) -> None:
         while True:
             events = await read_log(self.tail, limit=BATCH)
-            if not events:
+            # A local commit may have been handed out while the read was under way.
+            self._advance([event for event in events if event.seq > self.tail])
+            if len(events) < BATCH:
                 return
+
+    def _advance(self, events: Sequence[LoggedEvent]) -> None:
+        """Hand `events`, the ones right after `tail` and in order, to every tap."""
+        if events:
             self.tail = events[-1].seq
             for tap in list(self._taps):
                 tap.push(events)
-            if len(events) < BATCH:
-                return
