@@ -12,6 +12,7 @@ from ticketdesk.resolvers import listing, people, tickets, transfers
 from ticketdesk.schema.enums import OrderDirection
 from ticketdesk.schema.gate import gated
 from ticketdesk.schema.inputs import ConversationMessageInput, TicketFilter, TicketOrder
+from ticketdesk.schema.loading import preload, selected
 from ticketdesk.schema.types import Agent, PageInfo, Ticket, Viewer
 
 
@@ -107,6 +108,7 @@ class Query:
             ),
             info.context.settings.max_page_size,
         )
+        await preload(Ticket.preloads(info.context.loaders, page.tickets, selected(info, "edges", "node")))
         edges = [TicketEdge(cursor=c, node=Ticket.of(t)) for c, t in zip(page.cursors, page.tickets, strict=True)]
         return TicketConnection(
             page=page,

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+import uuid
+from collections.abc import Awaitable, Sequence
+from typing import Annotated, Any
 
 import strawberry
 from strawberry.scalars import JSON
 
 from ticketdesk import models
-from ticketdesk.context import Info
+from ticketdesk.context import Info, Loaders
 from ticketdesk.models.enums import (
     Category,
     EscalationStatus,
@@ -22,6 +24,7 @@ from ticketdesk.models.enums import (
 )
 from ticketdesk.parsing import event_cursor
 from ticketdesk.resolvers.timeline import timeline as ticket_timeline
+from ticketdesk.schema.loading import Loading, loaded
 
 
 def _id(value: object) -> strawberry.ID:
@@ -195,6 +198,19 @@ class AITransfer:
     )
 
 
+def _customer(row: models.Principal | None) -> Customer:
+    assert row is not None  # tickets.customer_id is a foreign key
+    return Customer.of(row)
+
+
+def _agent(row: models.Principal | None) -> Agent | None:
+    return Agent.of(row) if row is not None else None
+
+
+def _conversation_order(row: models.Message) -> tuple[dt.datetime, int]:
+    return (row.created_at, row.position)
+
+
 @strawberry.type(description="A support ticket.")
 class Ticket:
     row: strawberry.Private[models.Ticket]
@@ -234,26 +250,42 @@ class Ticket:
             resolved_at=row.resolved_at,
         )
 
-    @strawberry.field(description="The customer the ticket belongs to.")
-    async def customer(self, info: Info) -> Customer:
-        row = await info.context.loaders.principal_by_id.load(self.row.customer_id)
-        assert row is not None  # tickets.customer_id is a foreign key
-        return Customer.of(row)
+    @staticmethod
+    def preloads(loaders: Loaders, rows: Sequence[models.Ticket], fields: set[str]) -> list[Awaitable[Any]]:
+        """Loads for the relations `fields` name, for all of `rows` at once (see ticketdesk.schema.loading)."""
+        loads: list[Awaitable[Any]] = []
+        people: set[uuid.UUID] = set()
+        if "customer" in fields:
+            people.update(row.customer_id for row in rows)
+        if "assignee" in fields:
+            people.update(row.assignee_id for row in rows if row.assignee_id is not None)
+        if people:
+            loads.append(loaders.principal_by_id.load_many(people))
+        if "messages" in fields:
+            loads.append(loaders.messages_by_ticket.load_many([row.id for row in rows]))
+        return loads
 
-    @strawberry.field(description="The agent working on it, if assigned.")
-    async def assignee(self, info: Info) -> Agent | None:
+    @strawberry.field(graphql_type=Customer, description="The customer the ticket belongs to.")
+    def customer(self, info: Info) -> Loading[Customer]:
+        return loaded(info.context.loaders.principal_by_id.load(self.row.customer_id), _customer)
+
+    @strawberry.field(graphql_type=Agent | None, description="The agent working on it, if assigned.")
+    def assignee(self, info: Info) -> Loading[Agent | None]:
         if self.row.assignee_id is None:
             return None
-        row = await info.context.loaders.principal_by_id.load(self.row.assignee_id)
-        return Agent.of(row) if row is not None else None
+        return loaded(info.context.loaders.principal_by_id.load(self.row.assignee_id), _agent)
 
-    @strawberry.field(description="The conversation, oldest first; customers never see internal notes.")
-    async def messages(self, info: Info) -> list[Message]:
-        rows = await info.context.loaders.messages_by_ticket.load(self.row.id)
+    @strawberry.field(
+        graphql_type=list[Message], description="The conversation, oldest first; customers never see internal notes."
+    )
+    def messages(self, info: Info) -> Loading[list[Message]]:
         scope = info.context.scope
-        visible = [row for row in rows if scope.sees_message(row.internal)]
-        visible.sort(key=lambda row: (row.created_at, row.position))
-        return [Message.of(row) for row in visible]
+
+        def visible(rows: list[models.Message]) -> list[Message]:
+            shown = sorted((row for row in rows if scope.sees_message(row.internal)), key=_conversation_order)
+            return [Message.of(row) for row in shown]
+
+        return loaded(info.context.loaders.messages_by_ticket.load(self.row.id), visible)
 
     @strawberry.field(description="Every file attached to the ticket or its visible messages.")
     async def attachments(self, info: Info) -> list[Attachment]:
@@ -330,11 +362,11 @@ class TicketEvent:
             to_status=row.to_status,
         )
 
-    @strawberry.field(description="The ticket's current state, seen with the viewer's permissions.")
-    async def ticket(self, info: Info) -> Ticket:
-        row = await info.context.loaders.ticket_by_id.load(self.row.ticket_id)
-        assert row is not None  # events cascade with their ticket
-        return Ticket.of(row)
+    @strawberry.field(
+        graphql_type=Ticket, description="The ticket's current state, seen with the viewer's permissions."
+    )
+    def ticket(self, info: Info) -> Loading[Ticket]:
+        return loaded(info.context.loaders.ticket_by_id.load(self.row.ticket_id), _ticket)
 
     @strawberry.field(description="MESSAGE_ADDED / NOTE_ADDED: the message.")
     async def message(self, info: Info) -> Message | None:
@@ -362,6 +394,11 @@ class TicketEvent:
     @strawberry.field(description="UPDATED: each changed field with its value before and after.")
     def changes(self) -> JSON | None:
         return JSON(self.row.changes) if self.row.changes is not None else None
+
+
+def _ticket(row: models.Ticket | None) -> Ticket:
+    assert row is not None  # events cascade with their ticket
+    return Ticket.of(row)
 
 
 @strawberry.type(description="Relay-style paging information.")
