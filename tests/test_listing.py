@@ -272,3 +272,36 @@ async def _relations_cost_the_same(customer: Caller, agent: Caller) -> None:
     large = await _statements(agent, 100)
     assert small == large
     assert small <= 13
+
+
+PAGE_SHAPES = """
+fragment People on Ticket { customer { id } who: assignee { id } }
+query Shapes {
+  viaEdges: tickets(first: 10) { edges { node { id ...People messages { body internal } } } }
+  viaNodes: tickets(first: 10) { nodes { id ... on Ticket { ...People talk: messages { body internal } } } }
+}"""
+
+
+async def test_tickets_page_relations_are_right_however_the_query_reaches_them(customer: Caller, agent: Caller) -> None:
+    # The list preloads what its items select (ticketdesk.schema.loading): through edges or nodes, fragments
+    # and aliases, with the viewer's visibility applied to the preloaded rows too.
+    assigned, unassigned = await create(customer), await create(customer)
+    await agent.data(ASSIGN, {"id": assigned["id"], "agentId": str(agent.id)})
+    for ticket in (assigned, unassigned):
+        await customer.data(ADD_MESSAGE, {"ticketId": ticket["id"], "body": f"about {ticket['id']}"})
+        await agent.data(ADD_NOTE, {"ticketId": ticket["id"], "body": "between us"})
+    for caller, notes in ((agent, 1), (customer, 0)):
+        data = await caller.data(PAGE_SHAPES)
+        pages = [
+            [edge["node"] for edge in data["viaEdges"]["edges"]],
+            [{**node, "messages": node["talk"]} for node in data["viaNodes"]["nodes"]],
+        ]
+        for nodes in pages:
+            by_id = {node["id"]: node for node in nodes}
+            assert set(by_id) == {assigned["id"], unassigned["id"]}
+            for node in nodes:
+                assert node["customer"] == {"id": str(customer.id)}
+                assert [m["body"] for m in node["messages"] if not m["internal"]] == [f"about {node['id']}"]
+                assert sum(m["internal"] for m in node["messages"]) == notes
+            assert by_id[assigned["id"]]["who"] == {"id": str(agent.id)}
+            assert by_id[unassigned["id"]]["who"] is None

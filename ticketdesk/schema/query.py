@@ -108,7 +108,8 @@ class Query:
             ),
             info.context.settings.max_page_size,
         )
-        await preload(Ticket.preloads(info.context.loaders, page.tickets, selected(info, "edges", "node")))
+        wanted = selected(info, "edges", "node") | selected(info, "nodes")
+        await preload(Ticket.preloads(info.context.loaders, page.tickets, wanted))
         edges = [TicketEdge(cursor=c, node=Ticket.of(t)) for c, t in zip(page.cursors, page.tickets, strict=True)]
         return TicketConnection(
             page=page,
