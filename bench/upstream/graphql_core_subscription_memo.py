@@ -23,7 +23,7 @@ import gc
 import inspect
 import sys
 import tracemalloc
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Any
 
 import graphql
@@ -52,7 +52,7 @@ async def events(_info: Any) -> AsyncIterator[dict[str, Any]]:
 def give_each_event_its_own_memo() -> None:
     build = Executor.build_per_event_executor
 
-    def build_per_event_executor(self: Executor, payload: Any) -> Executor:
+    def build_per_event_executor(self: Executor[Any], payload: Any) -> Executor[Any]:
         executor = build(self, payload)
         executor._relevant_sub_fields = {}  # the proposed fix
         return executor
@@ -66,7 +66,7 @@ async def main() -> None:
     stream = subscribe(SCHEMA, DOCUMENT, root_value={"events": events})
     if inspect.isawaitable(stream):
         stream = await stream
-    assert isinstance(stream, AsyncIterator), stream
+    assert isinstance(stream, AsyncGenerator), stream
     # Let the first events warm every cache that is meant to fill once.
     for _ in range(10):
         await anext(stream)
