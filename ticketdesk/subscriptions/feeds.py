@@ -203,40 +203,52 @@ async def shared_stream(
 ) -> AsyncGenerator[Rendered, None]:
     """The messages of one subscription after `since`, or from now on, in log order, until the viewer's token
     expires or the server stops; live ones rendered once per feed, replayed ones by this subscription."""
+    loop = asyncio.get_running_loop()
+    member: Member | None = None
+    expired = False
+
+    def expire() -> None:
+        nonlocal expired
+        expired = True
+        if member is not None:
+            member.tap.close()
+
+    # One timer for the subscription's life, not a timeout around every wait for the next message.
+    seconds = (viewer.expires_at - dt.datetime.now(dt.UTC)).total_seconds()
+    expiry = loop.call_later(max(seconds, 0), expire)
     with feeds.holding(viewer.id):
         last = since
-        while True:
-            member = await feeds.join(key, selection, render)
-            feed, tap = member.feed, member.tap
-            try:
-                if last is None:
-                    # "From now on" means after the newest committed event, which the feed may not have
-                    # handed out yet: anything up to it is older than the subscription and is skipped.
-                    last = max(await latest_seq(), tap.after)
-                async for event in read_selected(selection, last, tap.after):
-                    last = event.seq
-                    yield Rendered(event.seq, await feed.render(event))
-                last = max(last, tap.after)
-                while not (tap.closed or tap.overflowed):
-                    for rendered in await _take(tap, viewer):
-                        if rendered.seq > last:
-                            last = rendered.seq
-                            yield rendered
-                if feed.failure is not None:
-                    raise FeedFailed("delivering this subscription failed; subscribe again") from feed.failure
-                if tap.closed:
-                    return
-                # Overflowed: this subscriber fell too far behind; join again and replay the gap.
-                log.info("a subscriber of %s fell behind at event %d; catching it up from the log", viewer.id, last)
-            finally:
-                feeds.leave(member)
-
-
-async def _take(tap: Tap[Rendered], viewer: Viewer) -> list[Rendered]:
-    """The tap's next messages, or Unauthenticated once the viewer's token expires while waiting."""
-    seconds = (viewer.expires_at - dt.datetime.now(dt.UTC)).total_seconds()
-    try:
-        async with asyncio.timeout(max(seconds, 0)):
-            return await tap.take()
-    except TimeoutError:
-        raise Unauthenticated(TOKEN_EXPIRED) from None
+        try:
+            while not expired:
+                member = await feeds.join(key, selection, render)
+                feed, tap = member.feed, member.tap
+                if expired:
+                    tap.close()
+                try:
+                    if last is None:
+                        # "From now on" means after the newest committed event, which the feed may not have
+                        # handed out yet: anything up to it is older than the subscription and is skipped.
+                        last = max(await latest_seq(), tap.after)
+                    async for event in read_selected(selection, last, tap.after):
+                        last = event.seq
+                        yield Rendered(event.seq, await feed.render(event))
+                    last = max(last, tap.after)
+                    while not (tap.closed or tap.overflowed):
+                        for rendered in await tap.take():
+                            if rendered.seq > last:
+                                last = rendered.seq
+                                yield rendered
+                    if feed.failure is not None:
+                        raise FeedFailed("delivering this subscription failed; subscribe again") from feed.failure
+                    if tap.closed and not expired:
+                        return
+                    if not expired:
+                        # Overflowed: this subscriber fell too far behind; join again and replay the gap.
+                        log.info(
+                            "a subscriber of %s fell behind at event %d; catching it up from the log", viewer.id, last
+                        )
+                finally:
+                    feeds.leave(member)
+        finally:
+            expiry.cancel()
+    raise Unauthenticated(TOKEN_EXPIRED)
