@@ -51,6 +51,7 @@ class Subscribers:
     processes: list[tuple[BaseProcess, Connection]] = field(default_factory=list)
 
     async def start(self, plans: list[SubscriberPlan]) -> None:
+        """Start one process per plan; returns once each has started (and connected nothing yet)."""
         context = multiprocessing.get_context("spawn")
         for plan in plans:
             ours, theirs = context.Pipe()
@@ -58,8 +59,14 @@ class Subscribers:
             process.start()
             self.processes.append((process, ours))
         for _, pipe in self.processes:
-            reply = await _receive(pipe)
-            if reply[0] != "connected":
+            await _receive(pipe)  # "up"
+
+    async def connect(self) -> None:
+        """Every process connects (and subscribes) all its sockets."""
+        for _, pipe in self.processes:
+            pipe.send("connect")
+        for _, pipe in self.processes:
+            if (reply := await _receive(pipe)) != "connected":
                 raise BenchError(f"subscriber process: {reply!r}")
 
     async def deliver(self, trigger: Callable[[], Awaitable[None]]) -> Delivery:
@@ -100,9 +107,10 @@ async def subscribed(
                 (server, SubscriberPlan(f"ws://127.0.0.1:{server.port}{path}", n, agent, query, LOAD_CORE))
             )
     subscribers = Subscribers()
-    start = time.monotonic()
     try:
         await subscribers.start([plan for _, plan in per_process])
+        start = time.monotonic()
+        await subscribers.connect()
         for server in servers:
             await server.wait_subscribers(sum(plan.count for s, plan in per_process if s is server))
         yield subscribers, time.monotonic() - start

@@ -183,15 +183,16 @@ async def _next(ws: Any) -> tuple[float, int]:
 
 async def _subscribers(plan: SubscriberPlan, pipe: Connection) -> None:
     loop = asyncio.get_running_loop()
-    start = time.monotonic()
     limit = asyncio.Semaphore(64)
 
     async def one() -> Any:
         async with limit:
             return await _subscribe(plan)
 
+    pipe.send("up")
+    await loop.run_in_executor(None, pipe.recv)  # "connect"
     sockets = await asyncio.gather(*(one() for _ in range(plan.count)))
-    pipe.send(("connected", time.monotonic() - start))
+    pipe.send("connected")
     while await loop.run_in_executor(None, pipe.recv) != "close":
         waits = [asyncio.create_task(_next(ws)) for ws in sockets]
         pipe.send("ready")
