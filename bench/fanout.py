@@ -125,6 +125,7 @@ class Run:
     cpu_per_event: float
     connect: float
     size: int
+    statements: int | None = None  # SQL per event, summed over the server processes (ticketdesk only)
 
 
 async def _events(
@@ -169,6 +170,15 @@ async def ticketdesk_run(store: Store, count: int, sizes: Sizes, split: bool) ->
 
         run = await _events(servers, subscribers, count, sizes.fanout_events, trigger)
         run.connect = connect
+        # One more event, untimed, with every SQL statement counted: the mutation's and the delivery's.
+        for server in servers:
+            await server.get_json("/__bench__/sql_on")
+        delivery = await subscribers.deliver(lambda: trigger(sizes.fanout_events))
+        run.lost += count - delivery.received
+        run.statements = 0
+        for server in servers:
+            run.statements += len((await server.get_json("/__bench__/stats"))["sql"])
+            await server.get_json("/__bench__/sql_off")
         return run
     raise AssertionError("unreachable")
 
@@ -194,6 +204,7 @@ def _rows(section: str, label: str, ours: Run, base: Run) -> list[Row]:
         Row(section, f"{label}: last delivery p99", p99(ours.latencies) * 1e3, p99(base.latencies) * 1e3, "ms"),
         Row(section, f"{label}: server CPU per event", ours.cpu_per_event * 1e3, base.cpu_per_event * 1e3, "ms"),
         Row(section, f"{label}: connect all", ours.connect, base.connect, "s"),
+        Row(section, f"{label}: SQL statements per event", ours.statements, None, "statements", "mutation + delivery"),
         Row(section, f"{label}: lost deliveries", ours.lost, base.lost, "count", failed=ours.lost + base.lost > 0),
     ]
 
