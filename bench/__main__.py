@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
+import functools
 import sys
 import time
 import traceback
@@ -50,7 +51,7 @@ def _plan(
     steps: list[tuple[str, Callable[[], Awaitable[list[Row]]]]] = []
     for name in (m for m in MEASUREMENTS if m in only):
         if name == "read":
-            steps += [(f"read/{b}", lambda s=s: read.measure(s, sizes)) for b, s in stores.items()]
+            steps += [(f"read/{b}", functools.partial(read.measure, s, sizes)) for b, s in stores.items()]
         elif name in ("writes", "search") and "postgres" not in stores:
             continue
         elif name == "writes":
@@ -61,7 +62,7 @@ def _plan(
             steps.append(("analyzer", lambda: analyzer.measure(sizes)))
         else:
             module = {"fanout": fanout, "memory": memory, "startup": startup}[name]
-            steps.append((f"{name}/{primary.backend}", lambda m=module: m.measure(primary, sizes)))  # type: ignore[misc]
+            steps.append((f"{name}/{primary.backend}", functools.partial(module.measure, primary, sizes)))
     return steps
 
 

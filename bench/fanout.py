@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import multiprocessing
 import time
@@ -136,7 +137,7 @@ async def _events(
     cpu = sum(server.cpu_seconds() for server in servers)
     latencies = []
     for i in range(events):
-        delivery = await subscribers.deliver(lambda i=i: trigger(i))
+        delivery = await subscribers.deliver(functools.partial(trigger, i))
         latencies.append(delivery.latency)
         lost += count - delivery.received
     cpu = sum(server.cpu_seconds() for server in servers) - cpu

@@ -156,15 +156,16 @@ def subscriber_process(plan: SubscriberPlan, pipe: Connection) -> None:
 
 async def _subscribe(plan: SubscriberPlan) -> Any:
     from websockets.asyncio.client import connect
+    from websockets.typing import Subprotocol
 
     if plan.query is None:
         return await connect(plan.url, compression=None, max_queue=None, open_timeout=plan.timeout)
     ws = await connect(
         plan.url,
-        subprotocols=[GRAPHQL_WS],
+        subprotocols=[Subprotocol(GRAPHQL_WS)],
         compression=None,
         max_queue=None,
-        open_timeout=plan.timeout,  # type: ignore[list-item]
+        open_timeout=plan.timeout,
     )
     await ws.send(json.dumps({"type": "connection_init", "payload": {"Authorization": f"Bearer {plan.token}"}}))
     if json.loads(await ws.recv())["type"] != "connection_ack":

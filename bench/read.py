@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from bench.config import Sizes, Store, agent_token
 from bench.load import Call, HttpClient, closed_loop, graphql_call, latencies, p50
 from bench.report import Row
@@ -20,6 +22,10 @@ SQL_PAGES = (1, 5, 50, 100)
 def _calls(size: int) -> tuple[Call, Call]:
     ours = graphql_call(PAGE, {"n": size}, agent_token(), b'"edges"')
     return ours, Call("GET", f"/tickets?first={size}", must_contain=b'"edges"')
+
+
+def _always(call: Call) -> Callable[[int], Call]:
+    return lambda client: call
 
 
 async def _statements(server: Server, call: Call) -> int:
@@ -53,7 +59,7 @@ async def measure(store: Store, sizes: Sizes) -> list[Row]:
             rates: list[list[float]] = [[], []]
             for _ in range(sizes.rounds):  # ABAB: machine noise falls on both
                 for i, call in enumerate(_calls(50)):
-                    rates[i].append(await closed_loop(servers[i].port, lambda _, c=call: c, clients, sizes.seconds))
+                    rates[i].append(await closed_loop(servers[i].port, _always(call), clients, sizes.seconds))
             rows.append(Row(section, f"page of 50, {clients} client(s)", p50(rates[0]), p50(rates[1]), "req/s"))
         gc_after = [await _gc(server) for server in servers]
         times: list[list[float]] = [[], []]

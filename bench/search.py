@@ -48,17 +48,17 @@ async def measure(sizes: Sizes) -> list[Row]:
                     for repeat in range(sizes.search_repeats + 1):  # the first of each is a warm-up
                         start = time.perf_counter()
                         status, body = await http.request(call.method, call.path, call.body, call.headers)
-                        ours = time.perf_counter() - start
+                        ours_s = time.perf_counter() - start
                         call.check(status, body)
                         start = time.perf_counter()
                         found = await connection.fetch(page_sql, *params)
                         total = await connection.fetchval(count_sql, *params) if counted else None
-                        theirs = time.perf_counter() - start
+                        base_s = time.perf_counter() - start
                         if not repeat:
                             _same(json.loads(body)["data"]["tickets"], found, total)
                         else:
-                            times[0].append(ours)
-                            times[1].append(theirs)
+                            times[0].append(ours_s)
+                            times[1].append(base_s)
                     name = f"{label} '{term}'{' + totalCount' if counted else ''}"
                     for stat, fn in (("p50", p50), ("p99", p99)):
                         ours_ms, base_ms = fn(times[0]) * 1e3, fn(times[1]) * 1e3

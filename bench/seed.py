@@ -8,6 +8,7 @@ import os
 import random
 import uuid
 from collections.abc import Iterator
+from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]
 
@@ -199,7 +200,7 @@ async def seed_read_set(database_url: str, tickets: int) -> None:
         await store.close_connections()
 
 
-def _search_rows(count: int) -> Iterator[tuple[tuple[object, ...], list[tuple[object, ...]]]]:
+def _search_rows(count: int) -> Iterator[tuple[tuple[Any, ...], list[tuple[Any, ...]]]]:
     text = Text(seed=5)
     customers = [uuid.UUID(int=i + 1) for i in range(max(1, count // 20))]
     start = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)

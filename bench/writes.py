@@ -45,7 +45,7 @@ async def measure(store: Store, sizes: Sizes) -> list[Row]:
                 rates: list[list[float]] = [[], []]
                 for _ in range(sizes.rounds):
                     for i in range(2):
-                        rate = await closed_loop(servers[i].port, lambda n, i=i: calls[i][n], clients, sizes.seconds)
+                        rate = await closed_loop(servers[i].port, calls[i].__getitem__, clients, sizes.seconds)
                         rates[i].append(rate)
                 rows.append(
                     Row(
