@@ -96,6 +96,8 @@ def _setup_notes(sizes: Sizes) -> list[str]:
         f"fan-out subscribers held by {sizes.subscriber_processes} process(es) on the load core; "
         "ticketdesk and baseline fan-out runs are sequential, the other measurements alternate A/B per round",
         "the 2-process fan-out row's baseline is the 1-process Starlette broadcast of the same N",
+        "fan-out latency includes the load side reading N messages on its one core: the baseline's latency is "
+        "close to that floor; server CPU is read from /proc in clock ticks (10 ms), so it is coarse below ~20 events",
     ]
 
 
