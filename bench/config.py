@@ -16,38 +16,24 @@ from ticketdesk.settings import Settings
 
 @dataclass(frozen=True)
 class Sizes:
-    """How much each measurement does."""
+    """How much each measurement does; the defaults are the full run's."""
 
-    seconds: float  # one closed-loop round (read, writes)
-    rounds: int  # ABAB rounds
-    read_tickets: int
-    overhead_requests: int
-    fanout: tuple[int, ...]
-    fanout_split: int
-    fanout_events: int
-    idle_subscribers: int
-    search_tickets: int
-    search_repeats: int
-    analyzer_messages: int
-    startups: int
-    subscriber_processes: int
+    seconds: float = 5.0  # one closed-loop round (read, writes)
+    rounds: int = 3  # ABAB rounds
+    read_tickets: int = 200
+    overhead_requests: int = 500
+    fanout: tuple[int, ...] = (1000, 5000)
+    fanout_split: int = 1000
+    fanout_events: int = 20
+    idle_subscribers: int = 1000
+    search_tickets: int = 100_000
+    search_repeats: int = 40
+    analyzer_messages: int = 3000
+    startups: int = 5
+    subscriber_processes: int = 1
 
 
-FULL = Sizes(
-    seconds=5.0,
-    rounds=3,
-    read_tickets=200,
-    overhead_requests=500,
-    fanout=(1000, 5000),
-    fanout_split=1000,
-    fanout_events=20,
-    idle_subscribers=1000,
-    search_tickets=100_000,
-    search_repeats=40,
-    analyzer_messages=3000,
-    startups=5,
-    subscriber_processes=1,
-)
+FULL = Sizes()
 SMOKE = Sizes(
     seconds=0.4,
     rounds=1,
@@ -61,7 +47,6 @@ SMOKE = Sizes(
     search_repeats=3,
     analyzer_messages=200,
     startups=1,
-    subscriber_processes=1,
 )
 
 
