@@ -1,145 +1,225 @@
-"""Fan-out benchmark: how delivery latency and event-log reads grow with the number of subscribers.
+"""Fan-out: one event to N `ticketEvents` subscribers (on one server process, or split over two sharing
+PostgreSQL and Redis), against a plain Starlette WebSocket broadcast of an equally sized message.
 
-Runs the app under uvicorn in this process (SQLite file + memory:// unless TICKETDESK_DATABASE_URL /
-TICKETDESK_BROADCAST_URL say otherwise), opens N WebSocket subscribers, makes status changes over HTTP
-and measures, per event, the time from the mutation's response to the last subscriber's receipt.
-Figures are printed as ratios against the 1-subscriber baseline measured in the same run.
-
-    .venv/bin/python bench/fanout.py [--events 30] [--subscribers 1 10 100]
+Subscribers live in subscriber processes (bench.load.subscriber_process) on the load core. For each event
+every process starts waiting on all its sockets, the event is triggered, and each process reports when its
+last socket received it: latency is the last delivery minus the trigger's start.
 """
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import contextlib
+import functools
 import json
-import logging
-import socket
-import statistics
-import tempfile
+import multiprocessing
 import time
-import uuid
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
+from typing import Any
 
-import httpx
-import uvicorn
-from websockets.asyncio.client import ClientConnection, connect
-
-from ticketdesk.app import create_app
-from ticketdesk.auth import mint_token
+from bench.config import Sizes, Store, agent_token, token
+from bench.load import BenchError, HttpClient, SubscriberPlan, graphql_call, p50, p99, subscriber_process
+from bench.report import Row
+from bench.servers import LOAD_CORE, Server, product_env, running
 from ticketdesk.models.enums import Role
-from ticketdesk.settings import Settings
-from ticketdesk.subscriptions.hub import TASK_PREFIX
 
-SUBSCRIBE = "subscription { ticketEvents { id type ticket { status } } }"
-CREATE = 'mutation { createTicket(input: {subject: "s", description: "d", category: OTHER}) { ticket { id } } }'
+SUBSCRIBE = "subscription { ticketEvents { id type fromStatus toStatus ticket { id reference status } } }"
+CREATE = """mutation { createTicket(input: {subject: "Fan-out", description: "One event to many.", category: OTHER}) {
+  ticket { id } errors { code } } }"""
 MOVE = "mutation($id: ID!, $s: TicketStatus!) { changeTicketStatus(id: $id, status: $s) { errors { code } } }"
 
 
-class _Server(uvicorn.Server):
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
+async def _receive(pipe: Connection) -> Any:
+    return await asyncio.get_running_loop().run_in_executor(None, pipe.recv)
+
+
+@dataclass
+class Delivery:
+    """One event as the subscriber processes saw it."""
+
+    latency: float
+    received: int
+    size: int
+
+
+@dataclass
+class Subscribers:
+    """Subscriber processes and their pipes."""
+
+    processes: list[tuple[BaseProcess, Connection]] = field(default_factory=list)
+
+    async def start(self, plans: list[SubscriberPlan]) -> None:
+        """Start one process per plan; returns once each has started (and connected nothing yet)."""
+        context = multiprocessing.get_context("spawn")
+        for plan in plans:
+            ours, theirs = context.Pipe()
+            process = context.Process(target=subscriber_process, args=(plan, theirs), daemon=True)
+            process.start()
+            self.processes.append((process, ours))
+        for _, pipe in self.processes:
+            await _receive(pipe)  # "up"
+
+    async def connect(self) -> None:
+        """Every process connects (and subscribes) all its sockets."""
+        for _, pipe in self.processes:
+            pipe.send("connect")
+        for _, pipe in self.processes:
+            if (reply := await _receive(pipe)) != "connected":
+                raise BenchError(f"subscriber process: {reply!r}")
+
+    async def deliver(self, trigger: Callable[[], Awaitable[None]]) -> Delivery:
+        for _, pipe in self.processes:
+            pipe.send("expect")
+        for _, pipe in self.processes:
+            await _receive(pipe)  # "ready": every socket is waiting
+        start = time.monotonic()
+        await trigger()
+        replies = [await _receive(pipe) for _, pipe in self.processes]
+        last = max(reply[1] for reply in replies)
+        return Delivery(max(0.0, last - start), sum(reply[2] for reply in replies), max(r[3] for r in replies))
+
+    def close(self) -> None:
+        for process, pipe in self.processes:
+            with contextlib.suppress(OSError, EOFError):
+                pipe.send("close")
+                pipe.recv()
+            process.join(10)
+            if process.is_alive():
+                process.kill()
 
 
 @contextlib.asynccontextmanager
-async def serve(settings: Settings) -> AsyncIterator[str]:
-    listener = socket.socket()
-    listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    listener.bind(("127.0.0.1", 0))
-    server = _Server(uvicorn.Config(create_app(settings), log_level="warning"))
-    task = asyncio.create_task(server.serve(sockets=[listener]))
-    while not server.started:
-        await asyncio.sleep(0.01)
+async def subscribed(
+    servers: list[Server], count: int, processes: int, query: str | None
+) -> AsyncIterator[tuple[Subscribers, float]]:
+    """`count` subscribers spread evenly over `servers` (and over `processes` per server); yields them and the
+    seconds it took until every server counted all of its subscribers."""
+    agent = agent_token()
+    per_process = []
+    for index, server in enumerate(servers):
+        share = count // len(servers) + (1 if index < count % len(servers) else 0)
+        path = "/graphql" if query else "/ws"
+        for part in range(processes):
+            n = share // processes + (1 if part < share % processes else 0)
+            per_process.append(
+                (server, SubscriberPlan(f"ws://127.0.0.1:{server.port}{path}", n, agent, query, LOAD_CORE))
+            )
+    subscribers = Subscribers()
     try:
-        yield f"127.0.0.1:{listener.getsockname()[1]}"
+        await subscribers.start([plan for _, plan in per_process])
+        start = time.monotonic()
+        await subscribers.connect()
+        for server in servers:
+            await server.wait_subscribers(sum(plan.count for s, plan in per_process if s is server))
+        yield subscribers, time.monotonic() - start
     finally:
-        server.should_exit = True
-        await task
+        subscribers.close()
 
 
-async def subscriber(address: str, token: str) -> ClientConnection:
-    ws = await connect(f"ws://{address}/graphql", subprotocols=["graphql-transport-ws"])  # type: ignore[list-item]
-    await ws.send(json.dumps({"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"}}))
-    await ws.recv()
-    await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": SUBSCRIBE}}))
-    return ws
+@dataclass
+class Run:
+    latencies: list[float]
+    lost: int
+    cpu_per_event: float
+    connect: float
+    size: int
+    statements: int | None = None  # SQL per event, summed over the server processes (ticketdesk only)
 
 
-async def next_event(ws: ClientConnection) -> None:
-    while json.loads(await ws.recv())["type"] != "next":
-        pass
+async def _events(
+    servers: list[Server], subscribers: Subscribers, count: int, events: int, trigger: Callable[[int], Awaitable[None]]
+) -> Run:
+    first = await subscribers.deliver(lambda: trigger(-1))  # warm-up (for ticketdesk: the ticket's CREATED)
+    lost = count - first.received
+    cpu = sum(server.cpu_seconds() for server in servers)
+    latencies = []
+    for i in range(events):
+        delivery = await subscribers.deliver(functools.partial(trigger, i))
+        latencies.append(delivery.latency)
+        lost += count - delivery.received
+    cpu = sum(server.cpu_seconds() for server in servers) - cpu
+    return Run(latencies, lost, cpu / events, 0.0, first.size)
 
 
-class _Reads(logging.Handler):
-    """Counts SQL statements the event hub runs (its tasks are named ticketdesk-hub-*)."""
+async def ticketdesk_run(store: Store, count: int, sizes: Sizes, split: bool) -> Run:
+    env = product_env(store.database_url, store.broadcast_url)
+    async with contextlib.AsyncExitStack() as stack:
+        servers = [await stack.enter_async_context(running("ticketdesk", env, "ticketdesk-A"))]
+        if split:
+            servers.append(await stack.enter_async_context(running("ticketdesk", env, "ticketdesk-B")))
+        subscribers, connect = await stack.enter_async_context(
+            subscribed(servers, count, sizes.subscriber_processes, SUBSCRIBE)
+        )
+        http = await stack.enter_async_context(HttpClient(servers[0].port))
+        agent, customer = agent_token(), token(Role.CUSTOMER)
+        ticket: list[str] = []
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.count = 0
+        async def trigger(i: int) -> None:
+            if i < 0:
+                call = graphql_call(CREATE, {}, customer, b'"errors":[]')
+            else:
+                call = graphql_call(
+                    MOVE, {"id": ticket[0], "s": "IN_PROGRESS" if i % 2 == 0 else "OPEN"}, agent, b'"errors":[]'
+                )
+            status, body = await http.request(call.method, call.path, call.body, call.headers)
+            call.check(status, body)
+            if i < 0:
+                ticket.append(json.loads(body)["data"]["createTicket"]["ticket"]["id"])
 
-    def emit(self, record: logging.LogRecord) -> None:
-        task = asyncio.current_task()
-        if task is not None and task.get_name().startswith(TASK_PREFIX):
-            self.count += 1
-
-
-async def measure(settings: Settings, subscribers: int, events: int) -> tuple[list[float], float]:
-    """Per-event latencies (s) to the last of `subscribers`, and hub SQL statements per event."""
-    async with serve(settings) as address, httpx.AsyncClient(base_url=f"http://{address}") as http:
-        agent = mint_token(settings, Role.AGENT, uuid.uuid4())
-        customer = mint_token(settings, Role.CUSTOMER, uuid.uuid4())
-        sockets = [await subscriber(address, agent) for _ in range(subscribers)]
-        while (await http.get("/readyz")).json()["subscriptions"] < subscribers:
-            await asyncio.sleep(0.01)
-        created = await http.post("/graphql", json={"query": CREATE}, headers={"Authorization": f"Bearer {customer}"})
-        ticket_id = created.json()["data"]["createTicket"]["ticket"]["id"]
-        await asyncio.gather(*(next_event(ws) for ws in sockets))
-        reads = _Reads()
-        logging.getLogger("tortoise.db_client").addHandler(reads)
-        logging.getLogger("tortoise.db_client").setLevel(logging.DEBUG)
-        latencies = []
-        for i in range(events):
-            status = "IN_PROGRESS" if i % 2 == 0 else "OPEN"
-            variables = {"id": ticket_id, "s": status}
-            await http.post(
-                "/graphql", json={"query": MOVE, "variables": variables}, headers={"Authorization": f"Bearer {agent}"}
-            )
-            answered = time.perf_counter()
-            await asyncio.gather(*(next_event(ws) for ws in sockets))
-            latencies.append(time.perf_counter() - answered)
-        logging.getLogger("tortoise.db_client").removeHandler(reads)
-        for ws in sockets:
-            await ws.close()
-        return latencies, reads.count / events
+        run = await _events(servers, subscribers, count, sizes.fanout_events, trigger)
+        run.connect = connect
+        # One more event, untimed, with every SQL statement counted: the mutation's and the delivery's.
+        for server in servers:
+            await server.get_json("/__bench__/sql_on")
+        delivery = await subscribers.deliver(lambda: trigger(sizes.fanout_events))
+        run.lost += count - delivery.received
+        run.statements = 0
+        for server in servers:
+            run.statements += len((await server.get_json("/__bench__/stats"))["sql"])
+            await server.get_json("/__bench__/sql_off")
+        return run
+    raise AssertionError("unreachable")
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--events", type=int, default=30)
-    parser.add_argument("--subscribers", type=int, nargs="+", default=[1, 10, 100])
-    args = parser.parse_args()
-    results = {}
-    for count in args.subscribers:
-        with tempfile.TemporaryDirectory() as folder:
-            settings = Settings(
-                database_url=f"sqlite://{Path(folder) / 'bench.db'}",
-                env="development",
-                # One agent holds every subscription and makes every change: fan-out is measured, not limits.
-                max_subscriptions_per_principal=1_000_000,
-                rate_limit_mutations="1000000/minute",
-                rate_limit_query_cost="1000000000/minute",
-            )
-            results[count] = asyncio.run(measure(settings, count, args.events))
-    base = statistics.median(results[args.subscribers[0]][0])
-    print(f"{'subscribers':>11} {'p50 ms':>8} {'p95 ms':>8} {'p50 vs base':>12} {'hub SQL/event':>14}")
-    for count, (latencies, reads) in results.items():
-        p50 = statistics.median(latencies)
-        p95 = statistics.quantiles(latencies, n=20)[18]
-        print(f"{count:>11} {p50 * 1000:>8.2f} {p95 * 1000:>8.2f} {p50 / base:>11.1f}x {reads:>14.1f}")
+async def baseline_run(store: Store, count: int, sizes: Sizes, size: int) -> Run:
+    async with running("baseline", product_env(store.database_url, store.broadcast_url)) as server:
+        async with subscribed([server], count, sizes.subscriber_processes, None) as (subscribers, connect):
+            async with HttpClient(server.port) as http:
+
+                async def trigger(i: int) -> None:
+                    status, _ = await http.request("POST", f"/broadcast?size={size}")
+                    if status != 200:
+                        raise BenchError(f"baseline broadcast answered {status}")
+
+                run = await _events([server], subscribers, count, sizes.fanout_events, trigger)
+                run.connect = connect
+                return run
 
 
-if __name__ == "__main__":
-    main()
+def _rows(section: str, label: str, ours: Run, base: Run) -> list[Row]:
+    return [
+        Row(section, f"{label}: last delivery p50", p50(ours.latencies) * 1e3, p50(base.latencies) * 1e3, "ms"),
+        Row(section, f"{label}: last delivery p99", p99(ours.latencies) * 1e3, p99(base.latencies) * 1e3, "ms"),
+        Row(section, f"{label}: server CPU per event", ours.cpu_per_event * 1e3, base.cpu_per_event * 1e3, "ms"),
+        Row(section, f"{label}: connect all", ours.connect, base.connect, "s"),
+        Row(section, f"{label}: SQL statements per event", ours.statements, None, "statements", "mutation + delivery"),
+        Row(section, f"{label}: lost deliveries", ours.lost, base.lost, "count", failed=ours.lost + base.lost > 0),
+    ]
+
+
+async def measure(store: Store, sizes: Sizes) -> list[Row]:
+    rows = []
+    section = f"fanout/{store.backend}"
+    for count in sizes.fanout:
+        ours = await ticketdesk_run(store, count, sizes, split=False)
+        base = await baseline_run(store, count, sizes, ours.size)
+        rows += _rows(section, f"N={count}, 1 process", ours, base)
+    if store.backend == "postgres":
+        count = sizes.fanout_split
+        ours = await ticketdesk_run(store, count, sizes, split=True)
+        base = await baseline_run(store, count, sizes, ours.size)
+        rows += _rows(section, f"N={count}, 2 processes (baseline: 1)", ours, base)
+    return rows
