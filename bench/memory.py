@@ -1,4 +1,4 @@
-"""Memory per idle subscriber: server RSS (after a full collection) with 0 and N idle subscribers."""
+"""Memory per idle subscriber: server RSS (after a full collection) with 0 and N idle subscribers, after a warm-up."""
 
 from __future__ import annotations
 
@@ -7,10 +7,19 @@ from bench.fanout import SUBSCRIBE, subscribed
 from bench.report import Row
 from bench.servers import Server, product_env, running
 
+WARM_UP = 20
+
 
 async def _per_subscriber(server: Server, count: int, processes: int, query: str | None) -> float:
+    # The marginal cost: a few subscribers first, so that what the first one allocates once (imports, caches,
+    # the shared feed) is not spread over the N.
+    async with subscribed([server], WARM_UP, processes, query):
+        pass
     before = (await server.get_json("/__bench__/collect"))["rss_kib"]
     async with subscribed([server], count, processes, query):
+        import asyncio
+
+        await asyncio.sleep(3)
         after = (await server.get_json("/__bench__/collect"))["rss_kib"]
     return float(after - before) / count
 

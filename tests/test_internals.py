@@ -194,6 +194,11 @@ class ProbeSubscription:
     async def ticks(self) -> AsyncGenerator[int, None]:
         yield 1
 
+    @strawberry.subscription(description="probe: ends without a result, as a subscription that hands off does")
+    async def quiet(self) -> AsyncGenerator[int, None]:
+        return
+        yield  # a generator
+
 
 class TextBeforeEachOperation(strawberry_internals.BaseGraphQLTransportWSHandler[None, None]):
     """What ticketdesk.websocket does: run code in each operation's task, send a frame of its own text."""
@@ -235,3 +240,34 @@ async def test_internals_strawberry_operations_run_in_an_overridable_task_that_c
             await ws.send_json({"id": "7", "type": start, "payload": {"query": "subscription { ticks }"}})
             assert await ws.receive_json(timeout=5) == {"type": result, "id": "7", "payload": {}}
             assert await ws.receive_json(timeout=5) == {"type": result, "id": "7", "payload": {"data": {"ticks": 1}}}
+
+
+class HeldCompletion(strawberry_internals.BaseGraphQLTransportWSHandler[None, None]):
+    """What ticketdesk.websocket does for a subscription that hands off its delivery: strawberry's pipeline ends
+    without `complete`, the operation stays registered, and the handler completes it later itself."""
+
+    async def run_operation(self, operation: strawberry_internals.Operation[None, None]) -> None:
+        strawberry_internals.hold_completion(operation, True)
+        await super().run_operation(operation)
+        registered = operation.id in self.operations
+        strawberry_internals.hold_completion(operation, False)
+        await strawberry_internals.send_text(
+            self.websocket, json.dumps({"type": "next", "id": operation.id, "payload": {"registered": registered}})
+        )
+        await operation.send_operation_message({"id": operation.id, "type": "complete"})
+
+
+class HeldCompletionView(GraphQL[None, None]):
+    graphql_transport_ws_handler_class = HeldCompletion
+
+
+async def test_internals_strawberry_completion_can_be_held_past_the_pipeline() -> None:
+    view = HeldCompletionView(strawberry.Schema(query=ProbeQuery, subscription=ProbeSubscription))
+    app = Starlette(routes=[WebSocketRoute("/graphql", view)])
+    async with httpx.AsyncClient(transport=ASGIWebSocketTransport(app=app), base_url="http://probe") as client:
+        async with aconnect_ws("/graphql", client, subprotocols=["graphql-transport-ws"]) as ws:
+            await ws.send_json({"type": "connection_init"})
+            assert (await ws.receive_json(timeout=5))["type"] == "connection_ack"
+            await ws.send_json({"id": "7", "type": "subscribe", "payload": {"query": "subscription { quiet }"}})
+            assert await ws.receive_json(timeout=5) == {"type": "next", "id": "7", "payload": {"registered": True}}
+            assert await ws.receive_json(timeout=5) == {"type": "complete", "id": "7"}

@@ -134,13 +134,20 @@ class Context:
 Info: TypeAlias = StrawberryInfo[Context, Any]
 
 
+Delivery: TypeAlias = Callable[[], Awaitable[None]]
+"""A subscription's delivery: sends its messages until it ends (an error included, as a last message)."""
+
+
 @dataclass(frozen=True)
 class WebSocketOperation:
     """A subscription as its client sent it over a WebSocket, and how to send it a result message.
 
     Subscription resolvers deliver through `send` themselves: a feed renders each event once for all of
     its subscribers (ticketdesk.subscriptions.feeds), which strawberry's one execution per subscriber and
-    event cannot do.
+    event cannot do. Where the handler offers `hand_off`, a resolver that has admitted the subscription
+    hands it its delivery and returns: the handler runs the delivery after strawberry's per-operation
+    pipeline (executor, extensions, resolver frames) has ended, so a subscriber holds only what delivering
+    needs.
     """
 
     query: str
@@ -148,6 +155,7 @@ class WebSocketOperation:
     operation_name: str | None
     # Sends one `next` (graphql-transport-ws) or `data` (graphql-ws) message whose payload is this JSON text.
     send: Callable[[str], Awaitable[None]]
+    hand_off: Callable[[Delivery], None] | None = None
 
 
 _websocket_operation: ContextVar[WebSocketOperation | None] = ContextVar("ticketdesk_ws_operation", default=None)

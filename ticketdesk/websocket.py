@@ -7,23 +7,19 @@ import contextlib
 import json
 import logging
 
-from starlette.websockets import WebSocketDisconnected as StarletteWebSocketDisconnected
-from strawberry.http.exceptions import WebSocketDisconnected
-
-from ticketdesk.context import Context, WebSocketOperation, serve_websocket_operation
+from ticketdesk.context import Context, Delivery, WebSocketOperation, serve_websocket_operation
 from ticketdesk.internals.strawberry import (
+    GONE,
     BaseGraphQLTransportWSHandler,
     BaseGraphQLWSHandler,
     ConnectionInitMessage,
     Operation,
+    hold_completion,
     send_text,
 )
 
 log = logging.getLogger("ticketdesk.websocket")
 
-# A send on a socket the client closed: strawberry's error for a disconnect, Starlette's for a send after the
-# close, and the transport's own.
-GONE: tuple[type[Exception], ...] = (WebSocketDisconnected, StarletteWebSocketDisconnected, OSError)
 PING_BACKOFF_MAX = 600.0
 
 
@@ -35,44 +31,64 @@ class PingingTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
     queue from a dead server if the server speaks now and then.
     """
 
-    _pinger: asyncio.Task[None] | None = None
+    _ping_timer: asyncio.TimerHandle | None = None
+    _pinging: asyncio.Task[None] | None = None
 
     async def run_operation(self, operation: Operation[Context, None]) -> None:
         head = '{"id":' + json.dumps(operation.id) + ',"type":"next","payload":'
+        deliveries: list[Delivery] = []
 
         async def send(payload: str) -> None:
             await send_text(self.websocket, head + payload + "}")
 
+        def hand_off(delivery: Delivery) -> None:
+            deliveries.append(delivery)
+            hold_completion(operation, True)  # strawberry's pipeline ends now; the subscription does not
+
         serve_websocket_operation(
-            WebSocketOperation(operation.query, operation.variables, operation.operation_name, send)
+            WebSocketOperation(operation.query, operation.variables, operation.operation_name, send, hand_off)
         )
         await super().run_operation(operation)
+        if deliveries:
+            hold_completion(operation, False)
+            try:
+                await deliveries[0]()
+                await operation.send_operation_message({"id": operation.id, "type": "complete"})
+            except GONE:
+                return  # the client went away; the handler's shutdown follows
 
     async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
         await super().handle_connection_init(message)
-        if self.connection_acknowledged and self._pinger is None:
-            self._pinger = asyncio.create_task(self._ping(self.context.settings.keepalive_seconds))
+        if self.connection_acknowledged and self._ping_timer is None:
+            self._ping_after(self.context.settings.keepalive_seconds)
 
-    async def _ping(self, interval: float) -> None:
-        wait = interval
-        while True:
-            await asyncio.sleep(wait)
-            try:
-                await self.send_message({"type": "ping"})
-            except GONE:
-                return  # the client went away; the handler's shutdown follows
-            except Exception:
-                # Not the socket going away: a bug. Logged; the next ping waits twice as long, up to 10 minutes.
-                wait = min(wait * 2, PING_BACKOFF_MAX)
-                log.exception("pinging a WebSocket failed; next try in %.0fs", wait)
-            else:
-                wait = interval
+    # A timer between pings and a task only while one is sent: a task per connection, sleeping in between,
+    # would cost every idle subscriber about a kilobyte and a half.
+    def _ping_after(self, wait: float) -> None:
+        self._ping_timer = asyncio.get_running_loop().call_later(wait, self._ping_due, wait)
+
+    def _ping_due(self, wait: float) -> None:
+        self._pinging = asyncio.create_task(self._ping(wait))
+
+    async def _ping(self, wait: float) -> None:
+        interval = self.context.settings.keepalive_seconds
+        try:
+            await self.send_message({"type": "ping"})
+        except GONE:
+            return  # the client went away; the handler's shutdown follows
+        except Exception:
+            # Not the socket going away: a bug. Logged; the next ping waits twice as long, up to 10 minutes.
+            interval = min(wait * 2, PING_BACKOFF_MAX)
+            log.exception("pinging a WebSocket failed; next try in %.0fs", interval)
+        self._ping_after(interval)
 
     async def shutdown(self) -> None:
-        if self._pinger is not None:
-            self._pinger.cancel()
+        if self._ping_timer is not None:
+            self._ping_timer.cancel()
+        if self._pinging is not None:
+            self._pinging.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await self._pinger
+                await self._pinging
         await super().shutdown()
 
 

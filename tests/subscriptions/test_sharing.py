@@ -7,6 +7,8 @@ import gc
 import json
 from typing import Any
 
+from graphql import Executor
+
 from tests.conftest import Caller, Clients
 from tests.helpers import create, set_status
 from tests.operations import ADD_MESSAGE, ADD_NOTE
@@ -140,3 +142,17 @@ async def test_live_objects_stay_flat_over_a_thousand_events_to_a_hundred_subscr
     # The graphql-core memo alone would add about 36 objects per subscriber and event: 3.6 million here.
     print(f"live objects grew by {grown}")
     assert grown < 5_000, f"{grown} more live objects after 1,000 events to 100 subscribers"
+
+
+async def test_an_admitted_subscription_keeps_no_execution_state(live: Clients, agent: Caller) -> None:
+    """Once admitted (parsed, validated, limited, authorized, its arguments checked), a graphql-transport-ws
+    subscription is delivered outside strawberry's per-operation pipeline: an idle subscriber holds its socket,
+    its place in a feed and its delivery, not a GraphQL executor and the extensions of its start."""
+    url = str(live.http.base_url.copy_with(scheme="ws").join("/graphql"))
+    sockets = [await raw_subscriber(url, agent.token or "") for _ in range(50)]
+    await wait_subscriptions(live, lambda count: count == 50)
+    gc.collect()
+    executors = sum(isinstance(thing, Executor) for thing in gc.get_objects())
+    for socket in sockets:
+        await socket.close()
+    assert executors < 5, f"{executors} graphql-core executors alive for 50 idle subscriptions"

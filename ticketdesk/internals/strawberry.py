@@ -11,6 +11,7 @@ from typing import Any
 from cross_web import HTTPException as HTTPException
 from graphql import GraphQLSchema
 from starlette.websockets import WebSocketDisconnect
+from starlette.websockets import WebSocketDisconnected as StarletteWebSocketDisconnected
 from strawberry import Schema
 from strawberry.asgi import ASGIWebSocketAdapter
 from strawberry.extensions.field_extension import FieldExtension
@@ -28,6 +29,7 @@ from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWS
 from strawberry.types.field import StrawberryField
 
 __all__ = [
+    "GONE",
     "BaseGraphQLTransportWSHandler",
     "BaseGraphQLWSHandler",
     "ConnectionInitMessage",
@@ -35,9 +37,15 @@ __all__ = [
     "Operation",
     "add_field_extension",
     "graphql_schema_of",
+    "hold_completion",
     "request_data_of",
     "send_text",
 ]
+
+
+# A send on a socket the client closed: strawberry's error for a disconnect, Starlette's for a send after the
+# close, and the transport's own.
+GONE: tuple[type[Exception], ...] = (WebSocketDisconnected, StarletteWebSocketDisconnected, OSError)
 
 
 def request_data_of(execute_single_kwargs: Mapping[str, Any]) -> GraphQLRequestData:
@@ -54,6 +62,16 @@ def add_field_extension(field: StrawberryField, extension: FieldExtension) -> No
 def graphql_schema_of(schema: Schema) -> GraphQLSchema:
     """The graphql-core schema strawberry built (strawberry keeps it in `_schema`)."""
     return schema._schema
+
+
+def hold_completion(operation: Operation[Any, Any], held: bool) -> None:
+    """Keep strawberry from sending `complete` for `operation` when its pipeline ends (`held`), or let it again.
+
+    strawberry's run_operation sends `complete` through `send_operation_message`, which sends nothing at all
+    for an operation marked `completed` (hold only once the pipeline has nothing more to send) and, not having
+    sent it, leaves the operation registered: a client's own `complete` still cancels its task.
+    """
+    operation.completed = held
 
 
 async def send_text(websocket: AsyncWebSocketAdapter, text: str) -> None:

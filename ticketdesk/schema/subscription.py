@@ -17,11 +17,19 @@ from inspect import isawaitable
 from typing import Annotated
 
 import strawberry
-from graphql import ArgumentNode, DocumentNode, ExecutionResult, Executor, VariableNode, execute_subscription_event
+from graphql import (
+    ArgumentNode,
+    DocumentNode,
+    ExecutionResult,
+    Executor,
+    GraphQLError,
+    VariableNode,
+    execute_subscription_event,
+)
 
 from ticketdesk.context import Context, Info, WebSocketOperation, fresh_loaders, websocket_operation
 from ticketdesk.errors import BadUserInput, CursorExpired, NotFound
-from ticketdesk.internals.strawberry import graphql_schema_of
+from ticketdesk.internals.strawberry import GONE, graphql_schema_of
 from ticketdesk.models.enums import EventType
 from ticketdesk.models.events import LoggedEvent
 from ticketdesk.parsing import parse_event_cursor
@@ -47,9 +55,11 @@ SinceArgument = Annotated[
 class EventRenderer:
     """One subscription document run for one scope: each event as the JSON text of a result payload."""
 
-    def __init__(self, info: Info, document: DocumentNode, operation: WebSocketOperation, scope_context: Context):
-        self._strawberry_schema = info.schema
-        self._schema = graphql_schema_of(info.schema)
+    def __init__(
+        self, schema: strawberry.Schema, document: DocumentNode, operation: WebSocketOperation, scope_context: Context
+    ):
+        self._strawberry_schema = schema
+        self._schema = graphql_schema_of(schema)
         self._document = document
         self._variables = dict(operation.variables or {})
         self._operation_name = operation.operation_name
@@ -129,18 +139,45 @@ async def _deliver(
         start = await resume_point(start, dt.timedelta(hours=context.settings.resume_window_hours))
     selection = EventSelection(context.scope, ticket_id=ticket, types=types)
     document = parse_document(operation.query, context.settings.max_query_tokens)
+    # What the delivery keeps: not `info`, whose execution state (graphql-core's executor, strawberry's
+    # extensions) would otherwise live as long as the subscription.
+    strawberry_schema, send, key = info.schema, operation.send, feed_key(operation, document, selection)
 
     def render() -> Render:
         scope_context = Context(
             settings=context.settings, hub=context.hub, feeds=context.feeds, viewer=stand_in(selection.scope)
         )
-        return EventRenderer(info, document, operation, scope_context)
+        return EventRenderer(strawberry_schema, document, operation, scope_context)
 
-    key = feed_key(operation, document, selection)
-    # aclosing: a subscriber that leaves must release its place in the feed now, not when collected.
-    async with aclosing(shared_stream(context.feeds, viewer, key, selection, render, since=start)) as messages:
-        async for message in messages:
-            await operation.send(message.text)
+    async def deliver() -> None:
+        # aclosing: a subscriber that leaves must release its place in the feed now, not when collected.
+        async with aclosing(shared_stream(context.feeds, viewer, key, selection, render, since=start)) as messages:
+            async for message in messages:
+                await send(message.text)
+
+    if operation.hand_off is None:
+        await deliver()
+        return
+    response_key = info.path.key
+
+    async def deliver_to_the_end() -> None:
+        try:
+            await deliver()
+        except GONE:
+            raise
+        except Exception as error:
+            # As strawberry reports a resolver's error: a last result with it at the root field (an unexpected
+            # one logged, and masked outside development).
+            await send(_error_payload(strawberry_schema, error, response_key, context.settings.development))
+
+    operation.hand_off(deliver_to_the_end)
+
+
+def _error_payload(schema: strawberry.Schema, error: Exception, response_key: str | int, development: bool) -> str:
+    extensions = error.extensions if isinstance(error, GraphQLError) else None
+    located = GraphQLError(str(error), path=[response_key], original_error=error, extensions=extensions)
+    payload = {"data": None, "errors": client_errors(schema, [located], development=development)}
+    return json.dumps(payload, separators=(",", ":"))
 
 
 @gated

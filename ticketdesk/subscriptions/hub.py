@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections import deque
 from collections.abc import Sequence
 from typing import Generic, TypeVar
 
@@ -38,14 +37,17 @@ class Tap(Generic[T]):
     `limit` items behind is marked `overflowed` and catches up from the log itself.
     """
 
+    # One per subscriber: a list and a future made only while waiting weigh less than a deque and an Event.
+    __slots__ = ("_items", "_limit", "_waiter", "after", "closed", "overflowed")
+
     def __init__(self, after: int, limit: int) -> None:
         # The producer's position when the tap started: the consumer gets every item above it.
         self.after = after
         self.overflowed = False
         self.closed = False
         self._limit = limit
-        self._items: deque[T] = deque()
-        self._ready = asyncio.Event()
+        self._items: list[T] = []
+        self._waiter: asyncio.Future[None] | None = None
 
     def push(self, items: Sequence[T]) -> None:
         """Queue `items` (producer side); drops them and marks the tap overflowed when it is too far behind."""
@@ -53,25 +55,30 @@ class Tap(Generic[T]):
             return
         if len(self._items) + len(items) > self._limit:
             self.overflowed = True
-            self._items.clear()
+            self._items = []
         else:
             self._items.extend(items)
-        self._ready.set()
+        self._wake()
 
     def close(self) -> None:
         """End the tap; the consumer sees `closed` once it has taken what was queued."""
         self.closed = True
-        self._ready.set()
+        self._wake()
 
     async def take(self) -> list[T]:
         """Wait for queued items and return them all; empty when the tap closed or overflowed."""
-        await self._ready.wait()
-        items = list(self._items)
-        self._items.clear()
-        self._ready.clear()
-        if self.closed or self.overflowed:
-            self._ready.set()  # stay ready: every later take returns at once
+        while not (self._items or self.closed or self.overflowed):
+            self._waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self._waiter
+            finally:
+                self._waiter = None
+        items, self._items = self._items, []
         return items
+
+    def _wake(self) -> None:
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)
 
 
 class EventHub:
