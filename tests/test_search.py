@@ -166,6 +166,9 @@ async def test_search_migration_fills_documents_of_existing_tickets(database_url
             return [t.number for t in await query]
 
         agent, customer = _viewer(Role.AGENT), _viewer(Role.CUSTOMER, owner)
+        # Only the listing's own ORDER BY: none copied from a model's Meta.ordering into the subquery.
+        sql = visible_tickets(agent, TicketQuery(search="a b")).order_by("number").sql()
+        assert sql.count("ORDER BY") == 1, sql
         assert await numbers(agent, "migration") == [1, 2]
         assert await numbers(agent, "declined reply") == [1]
         assert await numbers(agent, "note2") == [2]

@@ -146,7 +146,8 @@ async def rebuild_search_documents(db: BaseDBAsyncClient | None = None) -> int:
     """Write every ticket's document afresh from its rows; returns how many there are.
 
     For the migration that introduces documents and after loading tickets or messages with raw SQL.
-    Run it inside a transaction (or with writers stopped): it replaces every document.
+    Run it inside a transaction (or with writers stopped): it replaces every document. On PostgreSQL, ANALYZE
+    ticket_search afterwards (or let autovacuum): the planner picks between its plans from those statistics.
     """
     db = db or connections.get("default")
     await db.execute_script("DELETE FROM ticket_search")
