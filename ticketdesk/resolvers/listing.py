@@ -119,6 +119,11 @@ def visible_tickets(viewer: Viewer, where: TicketQuery | None) -> QuerySet[Ticke
     return query
 
 
+def _searching(where: TicketQuery | None) -> bool:
+    """Whether `where` searches (at least one term)."""
+    return where is not None and bool((where.search or "").split())
+
+
 # Raw SQL because Tortoise binds Case/When results as parameters, which PostgreSQL then types as text.
 SEVERITY = RawSQL(
     "CASE priority "
@@ -189,7 +194,7 @@ async def list_tickets(
         ordered = ordered.filter(_beyond(position, descending))
     if page.offset:
         ordered = ordered.offset(page.offset)
-    searching = where is not None and bool((where.search or "").split())
+    searching = _searching(where)
     async with planned_per_search() if searching else nullcontext():
         rows = list(await ordered.limit(size + 1))
     more = len(rows) > size
@@ -211,12 +216,13 @@ async def count_tickets(
 ) -> tuple[int, dict[Status, int], dict[Priority, int]]:
     """Total, per-status and per-priority counts of the tickets the viewer may see."""
     query = visible_tickets(viewer, where)
-    by_status = {
-        Status(row["status"]): row["n"]
-        for row in await query.annotate(n=Count("id")).group_by("status").values("status", "n")
-    }
-    by_priority = {
-        Priority(row["priority"]): row["n"]
-        for row in await query.annotate(n=Count("id")).group_by("priority").values("priority", "n")
-    }
+    async with planned_per_search() if _searching(where) else nullcontext():
+        by_status = {
+            Status(row["status"]): row["n"]
+            for row in await query.annotate(n=Count("id")).group_by("status").values("status", "n")
+        }
+        by_priority = {
+            Priority(row["priority"]): row["n"]
+            for row in await query.annotate(n=Count("id")).group_by("priority").values("priority", "n")
+        }
     return sum(by_status.values()), by_status, by_priority
