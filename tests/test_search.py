@@ -173,6 +173,9 @@ async def test_search_migration_fills_documents_of_existing_tickets(database_url
         assert await numbers(agent, "declined reply") == [1]
         assert await numbers(agent, "note2") == [2]
         assert await numbers(customer, "note2") == []
+        # A service token sees every ticket but no internal content (it cannot call `tickets` today).
+        assert await numbers(_viewer(Role.SERVICE), "note2") == []
+        assert await numbers(_viewer(Role.SERVICE), "reply") == [1, 2]
         # Rebuilding writes the same documents again, and the migration can be undone and redone.
         assert await rebuild_search_documents() == 2
         assert (await TicketSearch.get(ticket_id=ticket.id)).public_text == "reply 2"
