@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import importlib
 import json
 import logging
 from typing import Any
@@ -14,6 +15,7 @@ from tests.conftest import Caller, make_settings, running_app
 from tests.helpers import create, walk
 from tests.operations import ADD_MESSAGE, ADD_NOTE, ASSIGN, LIST_TICKETS
 from ticketdesk.models.enums import Role
+from ticketdesk.resolvers.listing import SEVERITY
 from ticketdesk.subscriptions.hub import TASK_PREFIX
 
 
@@ -305,3 +307,9 @@ async def test_tickets_page_relations_are_right_however_the_query_reaches_them(c
                 assert sum(m["internal"] for m in node["messages"]) == notes
             assert by_id[assigned["id"]]["who"] == {"id": str(agent.id)}
             assert by_id[unassigned["id"]]["who"] is None
+
+
+def test_tickets_priority_order_index_is_on_the_listings_expression() -> None:
+    # PostgreSQL uses the index only for exactly this expression: a change to one must change the other.
+    migration = importlib.import_module("ticketdesk.models.migrations.0006_priority_order_index")
+    assert migration.SEVERITY == SEVERITY.sql

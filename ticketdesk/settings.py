@@ -64,6 +64,9 @@ class Settings(BaseSettings):
     max_conversation_lines: int = Field(default=500, gt=0)  # AI transfer history, analyzeConversation
     max_json_bytes: int = Field(default=16_384, gt=0)  # errorDetails, customerContext
     max_search_chars: int = Field(default=200, gt=0)  # the tickets filter's `search`
+    # tickets' totalCount with a `search` term counts at most this many matches (answering this many when
+    # there are more): an exact count of a common word's matches reads them all.
+    search_count_limit: int = Field(default=1000, gt=0)
     # Query limits, checked before a document is validated or run (QUERY_TOO_COMPLEX): see ticketdesk.schema.limits.
     max_query_cost: int = Field(default=10_000, gt=0)  # result nodes a document may ask for
     max_subscription_cost: int = Field(default=1_000, gt=0)  # the same per event a subscription delivers

@@ -7,6 +7,7 @@ from ticketdesk.models.events import TicketEvent
 from ticketdesk.models.feedback import Feedback
 from ticketdesk.models.messages import Attachment, Message
 from ticketdesk.models.people import Principal
+from ticketdesk.models.search import TicketSearch
 from ticketdesk.models.tickets import Counter, Ticket
 from ticketdesk.models.transfers import AITransfer
 
@@ -18,6 +19,7 @@ MODEL_MODULES = [
     "ticketdesk.models.feedback",
     "ticketdesk.models.transfers",
     "ticketdesk.models.events",
+    "ticketdesk.models.search",
 ]
 
 __all__ = [
@@ -31,4 +33,5 @@ __all__ = [
     "Principal",
     "Ticket",
     "TicketEvent",
+    "TicketSearch",
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,8 +14,9 @@ from tortoise.queryset import QuerySet
 
 from ticketdesk.auth import Viewer
 from ticketdesk.errors import BadUserInput
-from ticketdesk.models import Message, Ticket
+from ticketdesk.models import Ticket
 from ticketdesk.models.enums import Category, Priority, Source, Status, TicketOrderField
+from ticketdesk.models.search import matching_tickets, planned_per_search
 from ticketdesk.parsing import TicketPosition, parse_ticket_cursor, ticket_cursor
 from ticketdesk.policy import scope_of
 
@@ -69,10 +71,22 @@ class Page:
     has_next: bool
     has_previous: bool
     query: QuerySet[Ticket] = field(repr=False)
+    # With a search term, counting stops here (None: counts every match); see `total_count`.
+    count_limit: int | None = None
 
     async def total_count(self) -> int:
-        """How many tickets match the filter, ignoring paging."""
-        return await self.query.count()
+        """How many tickets match the filter, ignoring paging; with a search, at most `count_limit`.
+
+        Counting the 90,000 matches of a common word means reading each of them, far slower than the page
+        itself; a count capped at `count_limit` reads at most that many (and `count_limit` is the answer
+        whenever there are that many or more).
+        """
+        if self.count_limit is None:
+            return await self.query.count()
+        # Tortoise's count() applies a limit in Python after counting everything, so the limit goes in a subquery.
+        capped = self.query.limit(self.count_limit).values("id")
+        async with planned_per_search():
+            return await Ticket.filter(id__in=Subquery(capped)).count()
 
 
 def visible_tickets(viewer: Viewer, where: TicketQuery | None) -> QuerySet[Ticket]:
@@ -99,15 +113,15 @@ def visible_tickets(viewer: Viewer, where: TicketQuery | None) -> QuerySet[Ticke
     terms = (where.search or "").split()
     if len(terms) > SEARCH_TERMS_MAX:
         raise BadUserInput(f"search takes at most {SEARCH_TERMS_MAX} terms.")
-    for term in terms:
-        messages = Message.filter(scope.messages(), body__icontains=term)
-        query = query.filter(
-            Q(reference__icontains=term)
-            | Q(subject__icontains=term)
-            | Q(description__icontains=term)
-            | Q(id__in=Subquery(messages.values("ticket_id")))
-        )
+    if terms:
+        # Internal notes are searched exactly when the scope may see them (ticketdesk.policy).
+        query = query.filter(matching_tickets(terms, internal=scope.sees_message(internal=True)))
     return query
+
+
+def _searching(where: TicketQuery | None) -> bool:
+    """Whether `where` searches (at least one term)."""
+    return where is not None and bool((where.search or "").split())
 
 
 # Raw SQL because Tortoise binds Case/When results as parameters, which PostgreSQL then types as text.
@@ -159,8 +173,10 @@ def _check(page: PageRequest, max_size: int) -> None:
             raise BadUserInput("`offset` goes with `first` only, not with cursors.")
 
 
-async def list_tickets(viewer: Viewer, where: TicketQuery | None, page: PageRequest, max_size: int) -> Page:
-    """One page of the tickets the viewer may see."""
+async def list_tickets(
+    viewer: Viewer, where: TicketQuery | None, page: PageRequest, max_size: int, *, search_count_limit: int
+) -> Page:
+    """One page of the tickets the viewer may see; a search's `total_count` stops at `search_count_limit`."""
     _check(page, max_size)
     base = visible_tickets(viewer, where)
     backwards = page.last is not None
@@ -178,7 +194,9 @@ async def list_tickets(viewer: Viewer, where: TicketQuery | None, page: PageRequ
         ordered = ordered.filter(_beyond(position, descending))
     if page.offset:
         ordered = ordered.offset(page.offset)
-    rows = list(await ordered.limit(size + 1))
+    searching = _searching(where)
+    async with planned_per_search() if searching else nullcontext():
+        rows = list(await ordered.limit(size + 1))
     more = len(rows) > size
     rows = rows[:size]
     if backwards:
@@ -189,6 +207,7 @@ async def list_tickets(viewer: Viewer, where: TicketQuery | None, page: PageRequ
         has_next=cursor is not None if backwards else more,
         has_previous=more if backwards else (cursor is not None or bool(page.offset)),
         query=base,
+        count_limit=search_count_limit if searching else None,
     )
 
 
@@ -197,12 +216,13 @@ async def count_tickets(
 ) -> tuple[int, dict[Status, int], dict[Priority, int]]:
     """Total, per-status and per-priority counts of the tickets the viewer may see."""
     query = visible_tickets(viewer, where)
-    by_status = {
-        Status(row["status"]): row["n"]
-        for row in await query.annotate(n=Count("id")).group_by("status").values("status", "n")
-    }
-    by_priority = {
-        Priority(row["priority"]): row["n"]
-        for row in await query.annotate(n=Count("id")).group_by("priority").values("priority", "n")
-    }
+    async with planned_per_search() if _searching(where) else nullcontext():
+        by_status = {
+            Status(row["status"]): row["n"]
+            for row in await query.annotate(n=Count("id")).group_by("status").values("status", "n")
+        }
+        by_priority = {
+            Priority(row["priority"]): row["n"]
+            for row in await query.annotate(n=Count("id")).group_by("priority").values("priority", "n")
+        }
     return sum(by_status.values()), by_status, by_priority

@@ -6,6 +6,7 @@ from ticketdesk.errors import UserError, UserErrorCode
 from ticketdesk.models import Attachment, Message, Ticket
 from ticketdesk.models.enums import EventType, Role, SenderType, Status
 from ticketdesk.models.events import Change
+from ticketdesk.models.search import index_messages
 from ticketdesk.resolvers.lookup import ticket_for_update
 from ticketdesk.resolvers.transaction import Actor, transaction
 from ticketdesk.resolvers.validation import clean_text, clean_urls, filename_of
@@ -38,6 +39,7 @@ async def add_message(
             sender_type=SenderType.CUSTOMER if customer else SenderType.AGENT,
             body=text,
         )
+        await index_messages([message])
         if urls:
             await Attachment.bulk_create(
                 [
@@ -61,6 +63,7 @@ async def add_internal_note(actor: Actor, ticket_ref: str, body: str) -> tuple[M
         message = await Message.create(
             ticket_id=ticket.id, sender_id=actor.viewer.id, sender_type=SenderType.AGENT, body=text, internal=True
         )
+        await index_messages([message])
         # updatedAt stays: customers see it, and a note is nothing they should notice.
         await tx.record(ticket, Change(EventType.NOTE_ADDED, message_id=message.id))
     return message, ticket

@@ -13,6 +13,7 @@ from ticketdesk.errors import UserError, UserErrorCode, validation
 from ticketdesk.models import Attachment, Message, Ticket
 from ticketdesk.models.enums import DEFAULT_PRIORITY, Category, EventType, Priority, Role, SenderType, Source, Status
 from ticketdesk.models.events import Change
+from ticketdesk.models.search import index_messages, index_ticket, refresh_head
 from ticketdesk.models.tickets import next_values, reference_for
 from ticketdesk.policy import check_priority, scope_of
 from ticketdesk.resolvers.lookup import ticket_for_update, visible_ticket
@@ -107,8 +108,8 @@ async def insert_ticket(
     error_details: Any = None,
     attachment_urls: list[str] | None = None,
 ) -> Ticket:
-    """Number and store a new ticket (with its attachments) inside the caller's transaction, which
-    records CREATED."""
+    """Number and store a new ticket (with its attachments and search document) inside the caller's
+    transaction, which records CREATED."""
     number = await next_values(TICKET_COUNTER)
     ticket = await Ticket.create(
         number=number,
@@ -124,6 +125,7 @@ async def insert_ticket(
         # stack trace, say) would not round-trip.
         error_details={"value": error_details} if error_details is not None else None,
     )
+    await index_ticket(ticket)
     if attachment_urls:
         await Attachment.bulk_create(
             [Attachment(ticket_id=ticket.id, url=url, filename=filename_of(url)) for url in attachment_urls]
@@ -166,6 +168,8 @@ async def update_ticket(actor: Actor, ticket_ref: str, edit: TicketEdit) -> Tick
             for name in changed:
                 setattr(ticket, name, values[name])
             await ticket.save()
+            if changed.keys() & {"subject", "description"}:
+                await refresh_head(ticket)
             await tx.record(ticket, Change(EventType.UPDATED, changes=changed))
     return ticket
 
@@ -189,6 +193,7 @@ async def change_status(actor: Actor, ticket_ref: str, to: Status, note: str | N
             message = await Message.create(
                 ticket_id=ticket.id, sender_id=actor.viewer.id, sender_type=SenderType.AGENT, body=body, internal=True
             )
+            await index_messages([message])
             changes.append(Change(EventType.NOTE_ADDED, message_id=message.id))
         await tx.record(ticket, *changes)
     return ticket

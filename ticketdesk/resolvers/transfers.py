@@ -15,6 +15,7 @@ from ticketdesk.models.analysis import Analysis, analyze
 from ticketdesk.models.enums import DEFAULT_PRIORITY, Category, EventType, Priority, SenderType, Source
 from ticketdesk.models.events import Change
 from ticketdesk.models.messages import BODY_MAX
+from ticketdesk.models.search import index_messages
 from ticketdesk.parsing import parse_text
 from ticketdesk.policy import HANDOFF_SENDERS, check_priority
 from ticketdesk.resolvers.people import customer_for
@@ -109,19 +110,19 @@ async def create_from_ai_transfer(actor: Actor, handoff: Handoff) -> Ticket:
                 source=Source.AI_TRANSFER,
             )
             now = dt.datetime.now(dt.UTC)
-            await Message.bulk_create(
-                [
-                    Message(
-                        ticket_id=ticket.id,
-                        sender_id=owner if line.role is SenderType.CUSTOMER else None,
-                        sender_type=line.role,
-                        body=line.content,
-                        created_at=line.timestamp or now,
-                        position=i,
-                    )
-                    for i, line in enumerate(lines)
-                ]
-            )
+            history = [
+                Message(
+                    ticket_id=ticket.id,
+                    sender_id=owner if line.role is SenderType.CUSTOMER else None,
+                    sender_type=line.role,
+                    body=line.content,
+                    created_at=line.timestamp or now,
+                    position=i,
+                )
+                for i, line in enumerate(lines)
+            ]
+            await Message.bulk_create(history)
+            await index_messages(history)
             await AITransfer.create(
                 ticket_id=ticket.id,
                 customer_id=owner,

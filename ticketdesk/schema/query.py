@@ -32,7 +32,11 @@ class TicketConnection:
     def nodes(self) -> list[Ticket]:
         return [edge.node for edge in self.edges]
 
-    @strawberry.field(description="How many tickets match the filter, across all pages.")
+    @strawberry.field(
+        description="How many tickets match the filter, across all pages. With a `search` term, counting stops at "
+        "the server's search count limit (TICKETDESK_SEARCH_COUNT_LIMIT, 1000 by default): a totalCount equal to "
+        "it means that many or more."
+    )
     async def total_count(self) -> int:
         return await self.page.total_count()
 
@@ -107,6 +111,7 @@ class Query:
                 offset=offset,
             ),
             info.context.settings.max_page_size,
+            search_count_limit=info.context.settings.search_count_limit,
         )
         wanted = selected(info, "edges", "node") | selected(info, "nodes")
         await preload(Ticket.preloads(info.context.loaders, page.tickets, wanted))
