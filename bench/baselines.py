@@ -3,7 +3,8 @@ Tortoise models (ticketdesk.models), and the product's search as plain SQL.
 
 - GET /tickets?first=N: the read benchmark's page, the same JSON shape as the GraphQL answer, with the same
   statements (tickets, then principals and messages each batched in one query);
-- POST /tickets: createTicket's writes (counter row locks, ticket row, CREATED event) in one transaction;
+- POST /tickets: createTicket's writes (counter row locks, ticket row, its search document, CREATED event) in one
+  transaction;
 - /ws and POST /broadcast?size=S: a WebSocket fan-out of an S-character message to every connected client;
 - /readyz: {"status": "ok", "subscriptions": connected clients}.
 """
@@ -29,6 +30,7 @@ from tortoise.transactions import in_transaction
 from ticketdesk.models import Message, Principal, Ticket, TicketEvent
 from ticketdesk.models.enums import DEFAULT_PRIORITY, Category, EventType, Role, Source
 from ticketdesk.models.events import EVENT_COUNTER
+from ticketdesk.models.search import index_ticket
 from ticketdesk.models.store import open_store
 from ticketdesk.models.tickets import next_values, reference_for
 
@@ -100,6 +102,7 @@ async def create(request: Request) -> Response:
             priority=DEFAULT_PRIORITY[category],
             source=Source.MOBILE,
         )
+        await index_ticket(ticket)  # its search document, as the product writes it
         seq = await next_values(EVENT_COUNTER)
         event = TicketEvent(
             seq=seq,
@@ -169,26 +172,32 @@ def bare_app() -> Starlette:
     return Starlette(routes=[Route("/readyz", readyz)])
 
 
-# The SQL ticketdesk.resolvers.listing.visible_tickets issues for an agent's `search` (one block per term,
-# ANDed), as Tortoise renders it for PostgreSQL; update it when the product's search changes.
-SEARCH_TERM = """(UPPER(CAST("reference" AS VARCHAR)) LIKE UPPER(${0}) ESCAPE '\\'
- OR UPPER(CAST("subject" AS VARCHAR)) LIKE UPPER(${0}) ESCAPE '\\'
- OR UPPER(CAST("description" AS VARCHAR)) LIKE UPPER(${0}) ESCAPE '\\'
- OR "id" IN (SELECT "ticket_id" FROM "messages" WHERE UPPER(CAST("body" AS VARCHAR)) LIKE UPPER(${0}) ESCAPE '\\'
- ORDER BY "created_at" ASC,"position" ASC))"""
+# The SQL ticketdesk.resolvers.listing issues for an agent's `search` over the search documents
+# (ticketdesk.models.search: one block per term, ANDed), as Tortoise renders it for PostgreSQL, and the capped
+# count of totalCount; update it when the product's search changes. Each runs with custom plans, as the product's.
+SEARCH_TERM = """(UPPER(CAST("head" AS VARCHAR)) LIKE UPPER(${0}) ESCAPE '\\'
+ OR UPPER(CAST("public_text" AS VARCHAR)) LIKE UPPER(${0}) ESCAPE '\\'
+ OR UPPER(CAST("internal_text" AS VARCHAR)) LIKE UPPER(${0}) ESCAPE '\\')"""
 SEARCH_COLUMNS = (
     '"priority","status","idempotency_key","category","created_at","assignee_id","customer_id","id","subject",'
     '"updated_at","source","description","error_details","reference","number","resolved_at"'
 )
+SEARCH_COUNT_LIMIT = 1000  # TICKETDESK_SEARCH_COUNT_LIMIT's default
+CUSTOM_PLANS = "SET LOCAL plan_cache_mode = force_custom_plan"
 
 
 def search_sql(terms: list[str], page_size: int) -> tuple[str, str, list[str]]:
     """(page SQL, count SQL, parameters) for `terms`: what `tickets(first: page_size, filter: {search})` and its
-    totalCount run."""
+    totalCount run (run each in a transaction after CUSTOM_PLANS)."""
     where = " AND ".join(SEARCH_TERM.format(i + 1) for i in range(len(terms)))
     params = [f"%{term}%" for term in terms]
+    documents = f'SELECT "ticket_id" FROM "ticket_search" WHERE {where}'
     page_sql = (
-        f'SELECT {SEARCH_COLUMNS} FROM "tickets" WHERE {where} '
+        f'SELECT {SEARCH_COLUMNS} FROM "tickets" WHERE "id" IN ({documents}) '
         f'ORDER BY "created_at" DESC,"number" DESC LIMIT {page_size + 1}'
     )
-    return page_sql, f'SELECT COUNT(*) FROM "tickets" WHERE {where}', params
+    count_sql = (
+        f'SELECT COUNT(*) FROM "tickets" WHERE "id" IN '
+        f'(SELECT "id" FROM "tickets" WHERE "id" IN ({documents}) LIMIT {SEARCH_COUNT_LIMIT})'
+    )
+    return page_sql, count_sql, params

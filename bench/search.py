@@ -8,7 +8,7 @@ from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]
 
-from bench.baselines import search_sql
+from bench.baselines import CUSTOM_PLANS, search_sql
 from bench.config import Sizes, agent_token
 from bench.load import BenchError, HttpClient, graphql_call, p50, p99
 from bench.report import Row
@@ -51,8 +51,14 @@ async def measure(sizes: Sizes) -> list[Row]:
                         ours_s = time.perf_counter() - start
                         call.check(status, body)
                         start = time.perf_counter()
-                        found = await connection.fetch(page_sql, *params)
-                        total = await connection.fetchval(count_sql, *params) if counted else None
+                        async with connection.transaction():
+                            await connection.execute(CUSTOM_PLANS)
+                            found = await connection.fetch(page_sql, *params)
+                        total = None
+                        if counted:
+                            async with connection.transaction():
+                                await connection.execute(CUSTOM_PLANS)
+                                total = await connection.fetchval(count_sql, *params)
                         base_s = time.perf_counter() - start
                         if not repeat:
                             _same(json.loads(body)["data"]["tickets"], found, total)
