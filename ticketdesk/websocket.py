@@ -50,6 +50,11 @@ class PingingTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         )
         await super().run_operation(operation)
         if deliveries:
+            # Stopped while it was being admitted (the client completed it or closed the socket): strawberry has
+            # dropped it, and its pipeline may have swallowed the task's cancellation on the way out.
+            task = asyncio.current_task()
+            if self.operations.get(operation.id) is not operation or (task is not None and task.cancelling()):
+                return
             hold_completion(operation, False)
             try:
                 await deliveries[0]()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import uuid
 from typing import Any
@@ -223,3 +224,16 @@ async def test_queries_over_a_websocket_see_fresh_data(live: Clients, customer: 
         second = await socket.event("q2")
     assert first["messages"] == []
     assert second["messages"] == [{"body": "We are on it"}]
+
+
+async def test_subscriptions_stopped_while_being_admitted_end_with_their_socket(database_url: str) -> None:
+    # A socket closed while its subscriptions are still being admitted: each must end with it (a delivery
+    # that started anyway would hold the server's shutdown forever, which the timeout would report).
+    async with asyncio.timeout(60), served_app(make_settings(database_url)) as clients:
+        token = clients.as_role(Role.AGENT).token or ""
+        for _ in range(20):
+            async with connect(clients) as socket:
+                await socket.init({"Authorization": f"Bearer {token}"})
+                for op_id in ("1", "2", "3"):
+                    await socket.subscribe(op_id, TICKET_EVENTS)
+        assert await wait_subscriptions(clients, lambda count: count == 0) == 0
