@@ -125,6 +125,25 @@ async def test_search_total_count_stops_at_the_limit(database_url: str) -> None:
         assert len(data["tickets"]["edges"]) == 4  # the cap is on the count, never on the tickets listed
 
 
+async def test_search_keeps_a_bounded_part_of_each_conversation(database_url: str) -> None:
+    # A ticket fed message after message must not make every append costlier than the last: each kind of text
+    # (public, internal) keeps TICKETDESK_SEARCH_TEXT_LIMIT characters, and search looks no further.
+    async with running_app(make_settings(database_url, search_text_limit=40)) as clients:
+        customer, agent = clients.as_role(Role.CUSTOMER), clients.as_role(Role.AGENT)
+        ticket = await create(customer, subject="Long story")
+        for body in ("early words here", "middle part", "tail beyondlimit words"):
+            await customer.data(ADD_MESSAGE, {"ticketId": ticket["id"], "body": body})
+        await agent.data(ADD_NOTE, {"ticketId": ticket["id"], "body": "a note within the limit"})
+        assert await found(agent, "early") == await found(agent, "middle") == [1]
+        assert await found(agent, "beyondlimit") == []  # past the 40 characters kept
+        assert await found(agent, "within") == [1]  # internal notes have their own 40
+        kept = await TicketSearch.get(ticket_id=ticket["id"])
+        assert kept.public_text == "early words here middle part tail beyondlimit words"[:40]
+        # Rebuilding from the rows gives the same document.
+        assert await rebuild_search_documents(limit=40) == 1
+        assert (await TicketSearch.get(ticket_id=ticket["id"])).public_text == kept.public_text
+
+
 def _viewer(role: Role, subject: uuid.UUID | None = None) -> Viewer:
     later = dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)
     return Viewer(id=subject or uuid.uuid4(), role=role, name=None, email=None, expires_at=later)

@@ -31,4 +31,4 @@ def test_settings_limits_have_the_documented_defaults() -> None:
     settings = Settings(_env_file=None)
     assert (settings.max_body_bytes, settings.max_token_hours, settings.max_attachment_urls) == (1_048_576, 24, 10)
     assert (settings.max_conversation_lines, settings.max_json_bytes, settings.max_search_chars) == (500, 16_384, 200)
-    assert settings.search_count_limit == 1000
+    assert (settings.search_count_limit, settings.search_text_limit) == (1000, 100_000)

@@ -67,6 +67,8 @@ class Settings(BaseSettings):
     # tickets' totalCount with a `search` term counts at most this many matches (answering this many when
     # there are more): an exact count of a common word's matches reads them all.
     search_count_limit: int = Field(default=1000, gt=0)
+    # Characters of message text (public and internal each) a ticket's search document keeps: search looks no further.
+    search_text_limit: int = Field(default=100_000, gt=0)
     # Query limits, checked before a document is validated or run (QUERY_TOO_COMPLEX): see ticketdesk.schema.limits.
     max_query_cost: int = Field(default=10_000, gt=0)  # result nodes a document may ask for
     max_subscription_cost: int = Field(default=1_000, gt=0)  # the same per event a subscription delivers

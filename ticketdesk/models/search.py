@@ -68,23 +68,28 @@ async def refresh_head(ticket: Ticket) -> None:
     await TicketSearch.filter(ticket_id=ticket.id).update(head=head_of(ticket))
 
 
-# Appending costs the same whatever the ticket's history; the CASE keeps a document written message by
-# message identical to one `rebuild_search_documents` writes. The column comes from APPEND's keys only.
+# The characters of message text each document keeps per kind (public, internal): search looks at a ticket's
+# conversation up to there. Without a bound a ticket fed large messages makes every append (which rewrites the
+# row and re-indexes its trigrams) slower than the last. TICKETDESK_SEARCH_TEXT_LIMIT sets it for appends.
+TEXT_LIMIT = 100_000
+
+# An append is one statement, and writes nothing once the text is full. Cutting at the limit (substr) and the
+# CASE (no separator before the first body) keep a document written message by message identical to one
+# `rebuild_search_documents` writes. The column comes from APPEND's keys only; parameters: body, ticket, limit.
+_APPEND = (
+    'UPDATE "ticket_search" SET "{{0}}" = '
+    "substr(\"{{0}}\" || CASE WHEN \"{{0}}\" = '' THEN '' ELSE ' ' END || {body}, 1, {limit}) "
+    'WHERE "ticket_id" = {ticket} AND length("{{0}}") < {limit}'
+)
 APPEND = {
-    "postgres": (
-        'UPDATE "ticket_search" SET "{0}" = "{0}" || CASE WHEN "{0}" = \'\' THEN \'\' ELSE \' \' END || $1 '
-        'WHERE "ticket_id" = $2'
-    ),
-    "sqlite": (
-        'UPDATE "ticket_search" SET "{0}" = "{0}" || CASE WHEN "{0}" = \'\' THEN \'\' ELSE \' \' END || ? '
-        'WHERE "ticket_id" = ?'
-    ),
+    "postgres": _APPEND.format(body="$1", ticket="$2", limit="$3"),
+    "sqlite": _APPEND.format(body="?1", ticket="?2", limit="?3"),
 }
 
 
-async def index_messages(messages: Iterable[Message]) -> None:
+async def index_messages(messages: Iterable[Message], *, limit: int = TEXT_LIMIT) -> None:
     """Append the bodies of messages just stored to their tickets' documents (inside the storing transaction),
-    one statement per ticket and kind (public or internal)."""
+    one statement per ticket and kind (public or internal), each kind's text kept to `limit` characters."""
     batches: dict[tuple[UUID, bool], list[str]] = {}
     for message in messages:
         batches.setdefault((message.ticket_id, message.internal), []).append(message.body)
@@ -93,7 +98,7 @@ async def index_messages(messages: Iterable[Message]) -> None:
     for (ticket_id, internal), bodies in batches.items():
         column = INTERNAL if internal else PUBLIC
         ticket_key = str(ticket_id) if dialect == "sqlite" else ticket_id
-        await db.execute_query(APPEND[dialect].format(column), [SEPARATOR.join(bodies), ticket_key])
+        await db.execute_query(APPEND[dialect].format(column), [SEPARATOR.join(bodies), ticket_key, limit])
 
 
 def matching_tickets(terms: Sequence[str], *, internal: bool) -> Q:
@@ -133,16 +138,16 @@ async def planned_per_search() -> AsyncIterator[None]:
 REBUILD = """
 INSERT INTO ticket_search (ticket_id, head, public_text, internal_text)
 SELECT t.id, t.reference || ' ' || t.subject || ' ' || t.description,
-       COALESCE((SELECT {agg} FROM (SELECT body FROM messages m WHERE m.ticket_id = t.id AND NOT m.internal
-                 ORDER BY m.created_at, m.position) AS b), ''),
-       COALESCE((SELECT {agg} FROM (SELECT body FROM messages m WHERE m.ticket_id = t.id AND m.internal
-                 ORDER BY m.created_at, m.position) AS b), '')
+       COALESCE(substr((SELECT {agg} FROM (SELECT body FROM messages m WHERE m.ticket_id = t.id AND NOT m.internal
+                 ORDER BY m.created_at, m.position) AS b), 1, {limit}), ''),
+       COALESCE(substr((SELECT {agg} FROM (SELECT body FROM messages m WHERE m.ticket_id = t.id AND m.internal
+                 ORDER BY m.created_at, m.position) AS b), 1, {limit}), '')
 FROM tickets t
 """
 AGGREGATE = {"postgres": "string_agg(body, ' ')", "sqlite": "group_concat(body, ' ')"}
 
 
-async def rebuild_search_documents(db: BaseDBAsyncClient | None = None) -> int:
+async def rebuild_search_documents(db: BaseDBAsyncClient | None = None, *, limit: int = TEXT_LIMIT) -> int:
     """Write every ticket's document afresh from its rows; returns how many there are.
 
     For the migration that introduces documents and after loading tickets or messages with raw SQL.
@@ -151,6 +156,6 @@ async def rebuild_search_documents(db: BaseDBAsyncClient | None = None) -> int:
     """
     db = db or connections.get("default")
     await db.execute_script("DELETE FROM ticket_search")
-    await db.execute_script(REBUILD.format(agg=AGGREGATE[db.capabilities.dialect]))
+    await db.execute_script(REBUILD.format(agg=AGGREGATE[db.capabilities.dialect], limit=int(limit)))
     rows = await db.execute_query_dict("SELECT count(*) AS n FROM ticket_search")
     return int(rows[0]["n"])

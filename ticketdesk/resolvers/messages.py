@@ -39,7 +39,7 @@ async def add_message(
             sender_type=SenderType.CUSTOMER if customer else SenderType.AGENT,
             body=text,
         )
-        await index_messages([message])
+        await index_messages([message], limit=actor.settings.search_text_limit)
         if urls:
             await Attachment.bulk_create(
                 [
@@ -63,7 +63,7 @@ async def add_internal_note(actor: Actor, ticket_ref: str, body: str) -> tuple[M
         message = await Message.create(
             ticket_id=ticket.id, sender_id=actor.viewer.id, sender_type=SenderType.AGENT, body=text, internal=True
         )
-        await index_messages([message])
+        await index_messages([message], limit=actor.settings.search_text_limit)
         # updatedAt stays: customers see it, and a note is nothing they should notice.
         await tx.record(ticket, Change(EventType.NOTE_ADDED, message_id=message.id))
     return message, ticket

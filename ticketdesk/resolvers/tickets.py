@@ -193,7 +193,7 @@ async def change_status(actor: Actor, ticket_ref: str, to: Status, note: str | N
             message = await Message.create(
                 ticket_id=ticket.id, sender_id=actor.viewer.id, sender_type=SenderType.AGENT, body=body, internal=True
             )
-            await index_messages([message])
+            await index_messages([message], limit=actor.settings.search_text_limit)
             changes.append(Change(EventType.NOTE_ADDED, message_id=message.id))
         await tx.record(ticket, *changes)
     return ticket

@@ -122,7 +122,7 @@ async def create_from_ai_transfer(actor: Actor, handoff: Handoff) -> Ticket:
                 for i, line in enumerate(lines)
             ]
             await Message.bulk_create(history)
-            await index_messages(history)
+            await index_messages(history, limit=actor.settings.search_text_limit)
             await AITransfer.create(
                 ticket_id=ticket.id,
                 customer_id=owner,
