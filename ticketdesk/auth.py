@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache, partial
 from typing import Any
 
 import jwt
@@ -77,26 +77,18 @@ class TokenVerifier:
     """Verifies tokens under one set of settings, remembering the last `size` it accepted.
 
     A client sends the same token with every request; checking its signature and claims again costs more
-    than the rest of a small request's preparation. A remembered token is still refused once it expires.
+    than the rest of a small request's preparation. A remembered token is still refused once it expires
+    (refusals are never remembered: lru_cache keeps no exceptions).
     """
 
     def __init__(self, settings: Settings, size: int = 10_000) -> None:
-        self._settings = settings
-        self._size = size
-        self._accepted: OrderedDict[str, Viewer] = OrderedDict()
+        self._decode = lru_cache(maxsize=size)(partial(decode_token, settings=settings))
 
     def viewer(self, token: str) -> Viewer:
         """The token's viewer; raises Unauthenticated with the reason."""
-        viewer = self._accepted.get(token)
-        if viewer is None:
-            viewer = self._accepted[token] = decode_token(token, self._settings)
-            if len(self._accepted) > self._size:
-                self._accepted.popitem(last=False)
-        elif viewer.expires_at <= dt.datetime.now(dt.UTC):
-            del self._accepted[token]
+        viewer = self._decode(token)
+        if viewer.expires_at <= dt.datetime.now(dt.UTC):
             raise Unauthenticated(TOKEN_EXPIRED)
-        else:
-            self._accepted.move_to_end(token)
         return viewer
 
 
