@@ -22,9 +22,9 @@ from graphql import (
     DocumentNode,
     ExecutionResult,
     Executor,
-    GraphQLError,
     VariableNode,
     execute_subscription_event,
+    located_error,
 )
 
 from ticketdesk.context import Context, Info, WebSocketOperation, fresh_loaders, websocket_operation
@@ -86,11 +86,7 @@ class EventRenderer:
         return self._payload(result)
 
     def _payload(self, result: ExecutionResult) -> str:
-        payload: dict[str, object] = {"data": result.data}
-        if result.errors:
-            development = self._context.settings.development
-            payload["errors"] = client_errors(self._strawberry_schema, result.errors, development=development)
-        return json.dumps(payload, separators=(",", ":"))
+        return _result_payload(self._strawberry_schema, result, self._context.settings.development)
 
 
 def feed_key(operation: WebSocketOperation, document: DocumentNode, selection: EventSelection) -> Hashable:
@@ -168,15 +164,17 @@ async def _deliver(
         except Exception as error:
             # As strawberry reports a resolver's error: a last result with it at the root field (an unexpected
             # one logged, and masked outside development).
-            await send(_error_payload(strawberry_schema, error, response_key, context.settings.development))
+            failed = ExecutionResult(data=None, errors=[located_error(error, None, [response_key])])
+            await send(_result_payload(strawberry_schema, failed, context.settings.development))
 
     operation.hand_off(deliver_to_the_end)
 
 
-def _error_payload(schema: strawberry.Schema, error: Exception, response_key: str | int, development: bool) -> str:
-    extensions = error.extensions if isinstance(error, GraphQLError) else None
-    located = GraphQLError(str(error), path=[response_key], original_error=error, extensions=extensions)
-    payload = {"data": None, "errors": client_errors(schema, [located], development=development)}
+def _result_payload(schema: strawberry.Schema, result: ExecutionResult, development: bool) -> str:
+    """A result as the JSON text of a message's payload, its errors as strawberry would send them."""
+    payload: dict[str, object] = {"data": result.data}
+    if result.errors:
+        payload["errors"] = client_errors(schema, result.errors, development=development)
     return json.dumps(payload, separators=(",", ":"))
 
 
