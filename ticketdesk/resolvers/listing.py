@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from contextlib import nullcontext
+from contextlib import AbstractAsyncContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -124,6 +124,11 @@ def _searching(where: TicketQuery | None) -> bool:
     return where is not None and bool((where.search or "").split())
 
 
+def _planned_for(where: TicketQuery | None) -> AbstractAsyncContextManager[None]:
+    """Where the listing's queries run: planned for their terms when `where` searches (see planned_per_search)."""
+    return planned_per_search() if _searching(where) else nullcontext()
+
+
 # Raw SQL because Tortoise binds Case/When results as parameters, which PostgreSQL then types as text.
 SEVERITY = RawSQL(
     "CASE priority "
@@ -194,8 +199,7 @@ async def list_tickets(
         ordered = ordered.filter(_beyond(position, descending))
     if page.offset:
         ordered = ordered.offset(page.offset)
-    searching = _searching(where)
-    async with planned_per_search() if searching else nullcontext():
+    async with _planned_for(where):
         rows = list(await ordered.limit(size + 1))
     more = len(rows) > size
     rows = rows[:size]
@@ -207,7 +211,7 @@ async def list_tickets(
         has_next=cursor is not None if backwards else more,
         has_previous=more if backwards else (cursor is not None or bool(page.offset)),
         query=base,
-        count_limit=search_count_limit if searching else None,
+        count_limit=search_count_limit if _searching(where) else None,
     )
 
 
@@ -216,7 +220,7 @@ async def count_tickets(
 ) -> tuple[int, dict[Status, int], dict[Priority, int]]:
     """Total, per-status and per-priority counts of the tickets the viewer may see."""
     query = visible_tickets(viewer, where)
-    async with planned_per_search() if _searching(where) else nullcontext():
+    async with _planned_for(where):
         by_status = {
             Status(row["status"]): row["n"]
             for row in await query.annotate(n=Count("id")).group_by("status").values("status", "n")
