@@ -219,7 +219,7 @@ async def shared_stream(
     with feeds.holding(viewer.id):
         last = since
         try:
-            while not expired:
+            while True:
                 member = await feeds.join(key, selection, render)
                 feed, tap = member.feed, member.tap
                 if expired:
@@ -240,13 +240,12 @@ async def shared_stream(
                                 yield rendered
                     if feed.failure is not None:
                         raise FeedFailed("delivering this subscription failed; subscribe again") from feed.failure
-                    if tap.closed and not expired:
+                    if expired:
+                        break
+                    if tap.closed:
                         return
-                    if not expired:
-                        # Overflowed: this subscriber fell too far behind; join again and replay the gap.
-                        log.info(
-                            "a subscriber of %s fell behind at event %d; catching it up from the log", viewer.id, last
-                        )
+                    # Overflowed: this subscriber fell too far behind; join again and replay the gap.
+                    log.info("a subscriber of %s fell behind at event %d; catching it up from the log", viewer.id, last)
                 finally:
                     feeds.leave(member)
         finally:
