@@ -14,9 +14,6 @@ ROOT = Path(__file__).resolve().parent.parent
 API_MD = ROOT.parent / "shared" / "design" / "API.md"
 # Contract v3 names whose features are still open issues: each leaves this set when its issue lands.
 NOT_YET = {
-    # Issue 10, attachments: file uploads and private downloads.
-    *("uploadAttachment", "AttachmentPayload", "Upload", "AttachmentKind"),
-    *("Attachment.kind", "Attachment.sha256", "Attachment.internal"),
     # Issue 11, webhooks and the event feed.
     *("Webhook", "WebhookDelivery", "DeliveryStatus", "WebhookPayload", "CreateWebhookInput", "UpdateWebhookInput"),
     *("EventFilter", "InboundSourcePayload", "webhooks", "webhookDeliveries", "createWebhook", "updateWebhook"),

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import datetime as dt
 import gc
 import logging
 from collections.abc import AsyncIterator, Iterator
@@ -16,10 +18,14 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from tortoise.context import TortoiseContext
 
+from ticketdesk import links
 from ticketdesk.auth import TokenVerifier, bearer_token
+from ticketdesk.downloads import download_endpoint
 from ticketdesk.errors import Unauthenticated
 from ticketdesk.graphiql import asset_routes, cache_dir
 from ticketdesk.middleware import BodyLimit
+from ticketdesk.models.blobs import ContentStore, open_content_store
+from ticketdesk.models.files import sweep
 from ticketdesk.models.store import open_store, ping
 from ticketdesk.policy import OPERATORS
 from ticketdesk.ratelimit import RateLimits
@@ -27,9 +33,14 @@ from ticketdesk.settings import Settings
 from ticketdesk.subscriptions.broker import Broker
 from ticketdesk.subscriptions.feeds import Feeds
 from ticketdesk.subscriptions.hub import EventHub
+from ticketdesk.supervisor import Supervisor
 from ticketdesk.view import TicketdeskGraphQL
 
 log = logging.getLogger("ticketdesk")
+
+# Content nothing names is kept this long after an upload last touched it: longer than any upload takes to go
+# from storing its bytes to committing the row that names them.
+CONTENT_GRACE_SECONDS = 3600
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
@@ -41,14 +52,18 @@ def create_app(settings: Settings | None = None) -> Starlette:
     feeds = Feeds(hub, limit=settings.subscriber_buffer, max_held=settings.max_subscriptions_per_principal)
     rates = RateLimits(settings)
     tokens = TokenVerifier(settings)
-    graphql = TicketdeskGraphQL(settings, hub, feeds, rates, tokens)
+    files = open_content_store(settings.attachment_store)
+    graphql = TicketdeskGraphQL(settings, hub, feeds, rates, tokens, files)
     store: dict[str, TortoiseContext] = {}
+    # The app's own background work (the hub supervises its own tasks).
+    tasks = Supervisor()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         store["db"] = await open_store(settings.database_url, migrate=settings.migrate_on_start)
         try:
             await hub.start()
+            tasks.start("ticketdesk-attachment-sweep", lambda: sweep_forever(settings, files))
             try:
                 with settled_garbage_collector(settings.gc_young_threshold):
                     log.info(
@@ -60,6 +75,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                     yield
             finally:
                 # Subscriptions complete first, then the store they read from closes.
+                await tasks.stop()
                 await feeds.stop()
                 await hub.stop()
                 await rates.close()
@@ -85,7 +101,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             # Subscriptions that receive the same messages share a feed, which renders each event once.
             "feeds": feeds.count,
             # Each background task: running, or restarting after a failure (logged with its traceback).
-            "tasks": hub.tasks.report(),
+            "tasks": {**hub.tasks.report(), **tasks.report()},
         }
         return JSONResponse(body, status_code=status)
 
@@ -94,6 +110,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/graphql", graphql, methods=["GET", "POST"]),
+            Route(f"{links.PATH}/{{id}}", download_endpoint(settings, tokens, files), methods=["GET", "HEAD"]),
             WebSocketRoute("/graphql", graphql),
             *(asset_routes(cache_dir(settings)) if settings.graphiql_enabled else []),
         ],
@@ -105,10 +122,28 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 allow_headers=["Authorization", "Content-Type"],
                 max_age=600,
             ),
-            Middleware(BodyLimit, max_bytes=settings.max_body_bytes),
+            Middleware(BodyLimit, max_bytes=settings.max_body_bytes, multipart_max_bytes=_multipart_max(settings)),
         ],
         lifespan=lifespan,
     )
+
+
+def _multipart_max(settings: Settings) -> int:
+    """The most an upload request may stream: its files at their limit, its fields, and room for part headers.
+    ticketdesk.uploads stops reading each file at its own limit; this only bounds what a malformed body costs."""
+    return settings.max_root_mutations * (settings.attachment_max_bytes + 64 * 1024) + 2 * settings.max_body_bytes
+
+
+async def sweep_forever(settings: Settings, files: ContentStore) -> None:
+    """Remove expired pending uploads and content nothing names, every TICKETDESK_ATTACHMENT_SWEEP_SECONDS."""
+    while True:
+        now = dt.datetime.now(dt.UTC)
+        await sweep(
+            files,
+            pending_before=now - dt.timedelta(hours=settings.attachment_pending_hours),
+            untouched_before=now - dt.timedelta(seconds=CONTENT_GRACE_SECONDS),
+        )
+        await asyncio.sleep(settings.attachment_sweep_seconds)
 
 
 @contextlib.contextmanager

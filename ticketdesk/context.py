@@ -16,7 +16,10 @@ from strawberry.types import Info as StrawberryInfo
 from ticketdesk import models, policy
 from ticketdesk.auth import Viewer, authenticated
 from ticketdesk.errors import Unauthenticated
+from ticketdesk.links import download_link
+from ticketdesk.models.blobs import ContentStore
 from ticketdesk.models.enums import Role
+from ticketdesk.ratelimit import subject_key
 from ticketdesk.resolvers import loaders
 from ticketdesk.resolvers.timeline import TimelineRequest, load_timelines
 from ticketdesk.resolvers.transaction import Actor
@@ -55,6 +58,7 @@ class Loaders:
     message_by_id: _Loader[uuid.UUID, models.Message | None] = _Loader(loaders.message_by_id)
     attachments_by_ticket: _Loader[uuid.UUID, list[models.Attachment]] = _Loader(loaders.attachments_by_ticket)
     attachments_by_message: _Loader[uuid.UUID, list[models.Attachment]] = _Loader(loaders.attachments_by_message)
+    attachment_by_id: _Loader[uuid.UUID, models.Attachment | None] = _Loader(loaders.attachment_by_id)
     escalations_by_ticket: _Loader[uuid.UUID, list[models.EscalationRequest]] = _Loader(loaders.escalations_by_ticket)
     escalation_by_id: _Loader[uuid.UUID, models.EscalationRequest | None] = _Loader(loaders.escalation_by_id)
     feedback_by_ticket: _Loader[uuid.UUID, models.Feedback | None] = _Loader(loaders.feedback_by_ticket)
@@ -83,7 +87,10 @@ class Context:
     settings: Settings
     hub: EventHub
     feeds: Feeds
+    files: ContentStore
     viewer: Viewer | None
+    # Where download links point: TICKETDESK_PUBLIC_URL, else the address the request came to.
+    base_url: str = ""
     auth_error: Unauthenticated | None = None
     request_loaders: Loaders = field(default_factory=Loaders)
     # WebSocket only: the `connection_init` payload, which carries the token there.
@@ -97,7 +104,7 @@ class Context:
     def principal(self) -> tuple[str, Role | None]:
         """Whom rate limits count this request against: the token's subject, else the client's address."""
         if self.viewer is not None:
-            return f"sub:{self.viewer.id}", self.viewer.role
+            return subject_key(self.viewer.id), self.viewer.role
         return f"address:{self.client or 'unknown'}", None
 
     def refuse_request(self, status: int, headers: dict[str, str]) -> None:
@@ -124,6 +131,18 @@ class Context:
     def scope(self) -> policy.Scope:
         """What the caller may see."""
         return policy.scope_of(self.caller)
+
+    def download_url(self, attachment_id: uuid.UUID) -> str:
+        """A signed link through which the caller may download an uploaded file (ticketdesk.links)."""
+        viewer = self.caller
+        return download_link(
+            self.settings.jwt_secret,
+            self.base_url,
+            attachment_id,
+            viewer.id,
+            viewer.role,
+            self.settings.attachment_link_seconds,
+        )
 
     @property
     def actor(self) -> Actor:

@@ -12,22 +12,31 @@ class BodyTooLarge(Exception):
 
 
 class BodyLimit:
-    """Answers 413 to a request body over `max_bytes`, declared or streamed, without holding more of it."""
+    """Answers 413 to a request body over `max_bytes`, declared or streamed, without holding more of it.
 
-    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+    A multipart body (an upload) may stream up to `multipart_max_bytes`; its declared length is not refused up
+    front, so that a file over the attachment limit gets uploadAttachment's own VALIDATION answer, sent as soon
+    as the file passes that limit (ticketdesk.uploads stops reading there).
+    """
+
+    def __init__(self, app: ASGIApp, *, max_bytes: int, multipart_max_bytes: int) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.multipart_max_bytes = multipart_max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared = dict(scope["headers"]).get(b"content-length")
+        headers = dict(scope["headers"])
+        multipart = headers.get(b"content-type", b"").lower().startswith(b"multipart/form-data")
+        limit = self.multipart_max_bytes if multipart else self.max_bytes
+        declared = headers.get(b"content-length")
         if declared is not None:
             if not declared.isdigit():
                 await _refuse(send, 400, "The Content-Length header must be a whole number of bytes.")
                 return
-            if int(declared) > self.max_bytes:
+            if int(declared) > limit and not multipart:
                 await self._too_large(send)
                 return
         received = 0
@@ -38,7 +47,7 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > limit:
                     raise BodyTooLarge
             return message
 

@@ -23,7 +23,7 @@ from tortoise.expressions import Q
 
 from ticketdesk.auth import Viewer, authenticated
 from ticketdesk.errors import Forbidden, Unauthenticated, UserError, UserErrorCode
-from ticketdesk.models.enums import EventType, Priority, Role, SenderType, Status
+from ticketdesk.models.enums import Priority, Role, SenderType, Status
 
 EVERYONE = frozenset(Role)
 # People read and follow tickets; a service only acts for a customer (it files, it does not browse).
@@ -50,6 +50,7 @@ PERMISSIONS: Mapping[str, frozenset[Role]] = MappingProxyType(
         "requestEscalation": PEOPLE,
         "decideEscalation": frozenset({Role.ADMIN}),
         "submitFeedback": frozenset({Role.CUSTOMER}),
+        "uploadAttachment": PEOPLE,
         # Subscriptions
         "ticketEvents": PEOPLE,
         "ticketStatusChanged": PEOPLE,
@@ -67,15 +68,11 @@ def authorize(viewer: Viewer | None, refusal: Unauthenticated | None, operation:
     return viewer
 
 
-# Events that exist only to carry internal content.
-INTERNAL_EVENTS = frozenset({EventType.NOTE_ADDED})
-
-
 @dataclass(frozen=True)
 class Scope:
     """What one viewer may see: the tickets of `customer_id` (None: of every customer), and whether internal
-    content: internal notes and the events that carry them, staff's e-mail addresses, escalation decision
-    notes, and the reasons of escalations someone else requested."""
+    content: internal notes, internal files and the events that carry them, staff's e-mail addresses, escalation
+    decision notes, and the reasons of escalations someone else requested."""
 
     customer_id: uuid.UUID | None
     internal: bool
@@ -101,14 +98,24 @@ class Scope:
         reason, a customer only their own."""
         return self.internal or (self.customer_id is not None and requested_by == self.customer_id)
 
-    def sees_event(self, customer_id: uuid.UUID, event_type: EventType) -> bool:
-        """Whether an event of a ticket of `customer_id` is in view."""
-        return self.sees_ticket(customer_id) and (self.internal or event_type not in INTERNAL_EVENTS)
+    def sees_event(self, customer_id: uuid.UUID, internal: bool) -> bool:
+        """Whether an event (carrying internal content or not) of a ticket of `customer_id` is in view."""
+        return self.sees_ticket(customer_id) and self.sees_message(internal)
 
     def events(self) -> Q:
         """`sees_event` as a filter on the event log."""
         where = Q() if self.customer_id is None else Q(ticket__customer_id=self.customer_id)
-        return where if self.internal else where & Q(type__not_in=list(INTERNAL_EVENTS))
+        return where if self.internal else where & Q(internal=False)
+
+    def sees_attachment(self, internal: bool) -> bool:
+        """Whether an attachment (internal or not) of a ticket in view may be shown or downloaded. A pending
+        upload, attached to nothing yet, is its uploader's alone: see `sees_pending_upload`."""
+        return self.internal or not internal
+
+
+def sees_pending_upload(viewer_id: uuid.UUID, uploader_id: uuid.UUID | None) -> bool:
+    """Whether a viewer may see (and attach) an upload that is attached to nothing yet: only who uploaded it."""
+    return uploader_id is not None and uploader_id == viewer_id
 
 
 def scope_of(viewer: Viewer) -> Scope:

@@ -107,6 +107,12 @@ class RateLimits:
         await self._hit(self.query_cost, principal, "cost", cost)
         return await self.budget(principal, cost)
 
+    async def allows_mutations(self, principal: str, role: Role | None, mutations: int) -> bool:
+        """Whether `mutations` more root mutation fields are within the principal's limit now, charging nothing
+        (an upload asks before its file is read; the operation is charged when it runs)."""
+        item = self.service_mutations if role is Role.SERVICE else self.mutations
+        return await self._allows(item, principal, "mutations", mutations)
+
     async def budget(self, principal: str, cost: int = 0) -> Budget:
         """Where `principal` stands against the query-cost limit, charging nothing."""
         reset, remaining = await self._stats(self.query_cost, principal, "cost")
@@ -154,6 +160,11 @@ class RateLimits:
         if self._shared_failing:
             log.info("rate-limit counters are shared through Redis again")
         self._shared_failing = False
+
+
+def subject_key(viewer_id: object) -> str:
+    """The principal a token's subject is counted as."""
+    return f"sub:{viewer_id}"
 
 
 def _window(item: RateLimitItem) -> str:

@@ -9,6 +9,8 @@ from limits import parse as parse_rate
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from ticketdesk.filetypes import KNOWN_TYPES
+
 DEV_JWT_SECRET = "ticketdesk-development-secret-change-me"
 
 
@@ -37,7 +39,23 @@ class Settings(BaseSettings):
     xdg_cache_home: Path | None = Field(default=None, validation_alias="XDG_CACHE_HOME")
     npm_registry: str = Field(default="https://registry.npmjs.org", min_length=1)
     graphiql_cdn: bool = False
-    attachment_hosts: Annotated[list[str], NoDecode] = []
+    attachment_hosts: Annotated[list[str], NoDecode] = []  # hosts attachmentUrls may name (empty: any https host)
+    # Uploaded files (see ticketdesk.uploads, ticketdesk.downloads): where their bytes live (database,
+    # file:///path or s3://bucket/prefix), how large one may be, which types are accepted (decided from the
+    # content), how many a ticket may have and how many a person may hold unattached, for how long.
+    attachment_store: str = "database"
+    attachment_max_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
+    attachment_types: Annotated[list[str], NoDecode] = list(KNOWN_TYPES)
+    attachment_max_per_ticket: int = Field(default=50, gt=0)
+    attachment_max_pending: int = Field(default=20, gt=0)  # per uploader, unattached at once
+    attachment_pending_hours: float = Field(default=24.0, gt=0)  # unattached uploads are removed after this
+    attachment_sweep_seconds: float = Field(default=600.0, gt=0)  # how often each process sweeps
+    attachment_link_seconds: int = Field(default=300, gt=0)  # how long a download link stays valid
+    # Where uploads are spooled while they arrive (default: the system's temporary folder).
+    attachment_spool_dir: Path | None = None
+    # The address clients reach this service at (https://support.bank.example): download links are built on
+    # it. Empty: on the address each request came to.
+    public_url: str = ""
     migrate_on_start: bool = True
     max_page_size: int = 100
     # Realtime. The event log is kept for good (it is each ticket's timeline); `since` may resume
@@ -94,7 +112,33 @@ class Settings(BaseSettings):
             raise ValueError(f"{value!r} is not a rate such as 120/minute: {exc}") from None
         return value
 
-    @field_validator("cors_origins", "attachment_hosts", mode="before")
+    @field_validator("attachment_store")
+    @classmethod
+    def _store(cls, value: str) -> str:
+        if value == "database" or (value.startswith("s3://") and len(value) > len("s3://")):
+            return value
+        if value.startswith("file:///"):
+            return value
+        raise ValueError(
+            f"{value!r} is not an attachment store: use database, file:///absolute/path or s3://bucket/prefix"
+        )
+
+    @field_validator("attachment_types")
+    @classmethod
+    def _types(cls, value: list[str]) -> list[str]:
+        unknown = [media for media in value if media not in KNOWN_TYPES]
+        if unknown or not value:
+            raise ValueError(f"attachment types must be some of {', '.join(KNOWN_TYPES)} (got {', '.join(value)})")
+        return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str) -> str:
+        if value and not value.startswith(("https://", "http://")):
+            raise ValueError(f"{value!r} is not an http(s) address such as https://support.bank.example")
+        return value.rstrip("/")
+
+    @field_validator("cors_origins", "attachment_hosts", "attachment_types", mode="before")
     @classmethod
     def _split_commas(cls, value: object) -> object:
         if isinstance(value, str):

@@ -7,6 +7,8 @@
   coerce) gets HTTP 400 and no `data` entry; with `application/json` such errors stay in a 200, as the spec
   asks of that media type.
 - A subscription sent over HTTP is refused with a pointer to WebSocket; GET queries only where enabled.
+- `multipart/form-data` (the GraphQL multipart request spec) is read as a stream by ticketdesk.uploads, for
+  uploadAttachment only; its files are spooled for the request and removed when it ends.
 """
 
 from __future__ import annotations
@@ -14,10 +16,15 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import tempfile
 from collections import OrderedDict
+from contextvars import ContextVar
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from graphql import GraphQLError, OperationType, get_operation_ast, parse
+from graphql import FieldNode, GraphQLError, OperationType, get_operation_ast, parse
+from python_multipart.multipart import parse_options_header
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.websockets import WebSocket
@@ -25,19 +32,23 @@ from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.types import ExecutionResult
+from strawberry.types.unset import UNSET
 
 from ticketdesk.auth import TokenVerifier, Viewer, authenticated, bearer_token
 from ticketdesk.context import Context
 from ticketdesk.errors import Unauthenticated
 from ticketdesk.graphiql import cache_dir, graphiql_page, graphiql_security_headers
 from ticketdesk.internals.strawberry import HTTPException, request_data_of
-from ticketdesk.ratelimit import RateLimits
+from ticketdesk.models.blobs import ContentStore
+from ticketdesk.policy import PERMISSIONS
+from ticketdesk.ratelimit import RateLimits, subject_key
 from ticketdesk.resolvers.people import upsert_viewer
 from ticketdesk.schema import build_schema
 from ticketdesk.schema.limits import Limits
 from ticketdesk.settings import Settings
 from ticketdesk.subscriptions.feeds import Feeds
 from ticketdesk.subscriptions.hub import EventHub
+from ticketdesk.uploads import MalformedUpload, UploadLimits, receive
 from ticketdesk.websocket import InitDeadlineWSHandler, PingingTransportWSHandler
 
 log = logging.getLogger("ticketdesk")
@@ -45,6 +56,23 @@ log = logging.getLogger("ticketdesk")
 # How many principals' claims each process remembers as stored.
 KNOWN_PRINCIPALS = 10_000
 GRAPHQL_RESPONSE = "application/graphql-response+json"
+MULTIPART = "multipart/form-data"
+UPLOAD_FIELD = "uploadAttachment"
+ONLY_UPLOADS = (
+    "multipart/form-data is accepted only for uploadAttachment mutations; send every other operation as "
+    "application/json."
+)
+
+
+@dataclass(frozen=True)
+class _UploadRequest:
+    """The multipart request this task serves, and the folder its files are spooled to."""
+
+    request: Request
+    spool: Path
+
+
+_upload_request: ContextVar[_UploadRequest | None] = ContextVar("ticketdesk_upload_request", default=None)
 
 
 class TicketdeskGraphQL(GraphQL[Context, None]):
@@ -54,7 +82,13 @@ class TicketdeskGraphQL(GraphQL[Context, None]):
     graphql_ws_handler_class = InitDeadlineWSHandler
 
     def __init__(
-        self, settings: Settings, hub: EventHub, feeds: Feeds, rates: RateLimits, tokens: TokenVerifier
+        self,
+        settings: Settings,
+        hub: EventHub,
+        feeds: Feeds,
+        rates: RateLimits,
+        tokens: TokenVerifier,
+        files: ContentStore,
     ) -> None:
         super().__init__(
             build_schema(
@@ -70,11 +104,21 @@ class TicketdeskGraphQL(GraphQL[Context, None]):
             keep_alive_interval=settings.keepalive_seconds,
             connection_init_wait_timeout=dt.timedelta(seconds=settings.connection_init_timeout_seconds),
             max_subscriptions_per_connection=settings.max_subscriptions_per_connection,
+            # Read by parse_multipart below, not by strawberry's form parsing (which holds whole files).
+            multipart_uploads_enabled=True,
         )
         self.settings = settings
         self.hub = hub
         self.feeds = feeds
+        self.rates = rates
         self.tokens = tokens
+        self.files = files
+        self.upload_limits = UploadLimits(
+            max_bytes=settings.attachment_max_bytes,
+            allowed_types=tuple(settings.attachment_types),
+            max_files=settings.max_root_mutations,
+            max_field_bytes=settings.max_body_bytes,
+        )
         # The claims stored most recently, so a steady stream of requests costs no extra writes; bounded, since
         # every new token subject would otherwise grow it for the life of the process.
         self._known: OrderedDict[tuple[object, ...], None] = OrderedDict()
@@ -97,6 +141,65 @@ class TicketdeskGraphQL(GraphQL[Context, None]):
         if self._graphiql_html is None:
             self._graphiql_html = graphiql_page(cache_dir(self.settings), cdn_intended=self.settings.graphiql_cdn)
         return HTMLResponse(self._graphiql_html, headers=graphiql_security_headers(self._graphiql_html))
+
+    async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
+        """strawberry's run; a multipart request gets a spool folder, removed (with its files) when it ends."""
+        if not isinstance(request, Request) or not request.headers.get("content-type", "").startswith(MULTIPART):
+            return await super().run(request, context, root_value)
+        with tempfile.TemporaryDirectory(prefix="ticketdesk-upload-", dir=self.settings.attachment_spool_dir) as spool:
+            token = _upload_request.set(_UploadRequest(request, Path(spool)))
+            try:
+                return await super().run(request, context, root_value)
+            finally:
+                _upload_request.reset(token)
+
+    async def parse_multipart(self, request: Any) -> dict[str, Any]:
+        """The GraphQL request of a multipart upload, read as a stream (ticketdesk.uploads)."""
+        upload = _upload_request.get()
+        if upload is None:
+            raise HTTPException(400, ONLY_UPLOADS)
+        _, options = parse_options_header(upload.request.headers.get("content-type", ""))
+        boundary = options.get(b"boundary")
+        if not boundary:
+            raise HTTPException(400, "A multipart/form-data request needs a boundary in its Content-Type.")
+
+        async def admit(operations: dict[str, Any], files_map: dict[str, list[str]]) -> bool:
+            return await self._admit_upload(upload.request, operations)
+
+        try:
+            return await receive(
+                upload.request.stream(), boundary.decode("latin-1"), self.upload_limits, admit, upload.spool
+            )
+        except MalformedUpload as exc:
+            raise HTTPException(400, str(exc)) from None
+
+    async def _admit_upload(self, request: Request, operations: dict[str, Any]) -> bool:
+        """Refuse (400) a multipart request for anything but uploadAttachment; answer whether its files are worth
+        reading: not for a caller the operation will refuse anyway (no valid token, a role that may not upload,
+        over the mutation rate limit), whose request then fails as the same JSON request would."""
+        query = operations.get("query")
+        if not isinstance(query, str):
+            raise MalformedUpload("The operations field needs a query (a GraphQL document).")
+        try:
+            tokens = self.settings.max_query_tokens
+            document = parse(query, no_location=True, max_lexical_tokens=tokens, max_comments=tokens)
+        except GraphQLError as exc:
+            raise MalformedUpload(f"The query does not parse: {exc.message}") from None
+        name = operations.get("operationName")
+        operation = get_operation_ast(document, name if isinstance(name, str) else None)
+        if operation is None or operation.operation is not OperationType.MUTATION:
+            raise MalformedUpload(ONLY_UPLOADS)
+        fields = operation.selection_set.selections
+        if not all(isinstance(field, FieldNode) and field.name.value == UPLOAD_FIELD for field in fields):
+            raise MalformedUpload(ONLY_UPLOADS)
+        try:
+            token = bearer_token(request.headers)
+            viewer = self.tokens.viewer(token) if token is not None else None
+        except Unauthenticated:
+            return False
+        if viewer is None or viewer.role not in PERMISSIONS[UPLOAD_FIELD]:
+            return False
+        return await self.rates.allows_mutations(subject_key(viewer.id), viewer.role, len(fields))
 
     async def execute_single(self, *args: Any, **kwargs: Any) -> ExecutionResult:
         """Refuse a subscription sent over plain HTTP with a pointer to WebSocket (strawberry answers `null`)."""
@@ -126,7 +229,9 @@ class TicketdeskGraphQL(GraphQL[Context, None]):
             settings=self.settings,
             hub=self.hub,
             feeds=self.feeds,
+            files=self.files,
             viewer=viewer,
+            base_url=self.settings.public_url or _base_url(request),
             auth_error=error,
             client=request.client.host if request.client is not None else None,
             response=sub_response,
@@ -174,6 +279,13 @@ class TicketdeskGraphQL(GraphQL[Context, None]):
         self._known[key] = None
         if len(self._known) > KNOWN_PRINCIPALS:
             self._known.popitem(last=False)
+
+
+def _base_url(request: Request | WebSocket) -> str:
+    """The scheme and host a request came to, as an http(s) address (a WebSocket's too)."""
+    url = request.base_url
+    scheme = {"ws": "http", "wss": "https"}.get(url.scheme, url.scheme)
+    return str(url.replace(scheme=scheme)).rstrip("/")
 
 
 def _is_subscription(request_data: GraphQLRequestData, tokens: int) -> bool:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from ticketdesk.models.attachments import Attachment, ContentChunk, FileContent
 from ticketdesk.models.escalations import EscalationRequest
 from ticketdesk.models.events import TicketEvent
 from ticketdesk.models.feedback import Feedback
-from ticketdesk.models.messages import Attachment, Message
+from ticketdesk.models.messages import Message
 from ticketdesk.models.people import Principal
 from ticketdesk.models.search import TicketSearch
 from ticketdesk.models.tickets import Counter, Ticket
@@ -15,6 +16,7 @@ MODEL_MODULES = [
     "ticketdesk.models.people",
     "ticketdesk.models.tickets",
     "ticketdesk.models.messages",
+    "ticketdesk.models.attachments",
     "ticketdesk.models.escalations",
     "ticketdesk.models.feedback",
     "ticketdesk.models.transfers",
@@ -26,9 +28,11 @@ __all__ = [
     "MODEL_MODULES",
     "AITransfer",
     "Attachment",
+    "ContentChunk",
     "Counter",
     "EscalationRequest",
     "Feedback",
+    "FileContent",
     "Message",
     "Principal",
     "Ticket",

@@ -121,6 +121,13 @@ class EventType(str, enum.Enum):
     ATTACHMENT_ADDED = "ATTACHMENT_ADDED"
 
 
+class AttachmentKind(str, enum.Enum):
+    """How an attachment's content is held: a link the client gave, or a file uploaded to ticketdesk."""
+
+    LINK = "LINK"
+    FILE = "FILE"
+
+
 class TicketOrderField(str, enum.Enum):
     """What a ticket list is sorted by; ties are broken by number."""
 

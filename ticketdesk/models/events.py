@@ -22,6 +22,7 @@ from ticketdesk.models.enums import EventType, Role, Status
 from ticketdesk.models.tickets import Ticket, next_values
 
 if TYPE_CHECKING:
+    from ticketdesk.models.attachments import Attachment
     from ticketdesk.models.escalations import EscalationRequest
     from ticketdesk.models.messages import Message
     from ticketdesk.models.people import Principal
@@ -53,13 +54,19 @@ class TicketEvent(Model):
     assignee: fields.ForeignKeyNullableRelation[Principal] = fields.ForeignKeyField(
         "models.Principal", related_name="assignment_events", null=True, on_delete=fields.SET_NULL
     )
+    attachment: fields.ForeignKeyNullableRelation[Attachment] = fields.ForeignKeyField(
+        "models.Attachment", related_name="events", null=True, on_delete=fields.CASCADE
+    )
     # UPDATED: {field: {"from": before, "to": after}}; null for other events.
     changes: fields.JSONField[dict[str, Any] | None] = fields.JSONField(null=True)
+    # Whether the event carries internal content (an internal note, an internal file): staff see it, customers never.
+    internal = fields.BooleanField(default=False)
 
     ticket_id: UUID
     message_id: UUID | None
     escalation_id: UUID | None
     assignee_id: UUID | None
+    attachment_id: UUID | None
 
     class Meta:
         table = "ticket_events"
@@ -76,7 +83,9 @@ class Change:
     message_id: UUID | None = None
     escalation_id: UUID | None = None
     assignee_id: UUID | None = None
+    attachment_id: UUID | None = None
     changes: dict[str, Any] | None = field(default=None)
+    internal: bool = False
 
 
 async def record(
@@ -98,7 +107,9 @@ async def record(
             message_id=change.message_id,
             escalation_id=change.escalation_id,
             assignee_id=change.assignee_id,
+            attachment_id=change.attachment_id,
             changes=change.changes,
+            internal=change.internal,
         )
         for i, change in enumerate(changes)
     ]

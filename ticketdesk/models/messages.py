@@ -1,4 +1,4 @@
-"""Messages on a ticket (customer, agent, AI and internal notes) and attached files."""
+"""Messages on a ticket: the customer's, agents', AI lines and internal notes."""
 
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ if TYPE_CHECKING:
     from ticketdesk.models.tickets import Ticket
 
 BODY_MAX = 10_000
-URL_MAX = 2048
 
 
 class Message(Model):
@@ -37,27 +36,3 @@ class Message(Model):
     class Meta:
         table = "messages"
         ordering = ("created_at", "position")
-
-
-class Attachment(Model):
-    """A file attached to a ticket (and to one of its messages), stored by URL."""
-
-    id = fields.UUIDField(primary_key=True)
-    ticket: fields.ForeignKeyRelation[Ticket] = fields.ForeignKeyField(
-        "models.Ticket", related_name="attachments", on_delete=fields.CASCADE
-    )
-    message: fields.ForeignKeyNullableRelation[Message] = fields.ForeignKeyField(
-        "models.Message", related_name="attachments", null=True, on_delete=fields.CASCADE
-    )
-    url = fields.CharField(max_length=URL_MAX)
-    filename = fields.CharField(max_length=255, null=True)
-    content_type = fields.CharField(max_length=255, null=True)
-    size = fields.BigIntField(null=True)
-    created_at = fields.DatetimeField(auto_now_add=True)
-
-    ticket_id: UUID
-    message_id: UUID | None
-
-    class Meta:
-        table = "attachments"
-        ordering = ("created_at",)

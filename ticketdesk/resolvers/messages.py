@@ -7,6 +7,7 @@ from ticketdesk.models import Attachment, Message, Ticket
 from ticketdesk.models.enums import EventType, Role, SenderType, Status
 from ticketdesk.models.events import Change
 from ticketdesk.models.search import index_messages
+from ticketdesk.resolvers.attachments import attach_pending, parse_attachment_ids
 from ticketdesk.resolvers.lookup import ticket_for_update
 from ticketdesk.resolvers.transaction import Actor, transaction
 from ticketdesk.resolvers.validation import clean_text, clean_urls, filename_of
@@ -14,7 +15,11 @@ from ticketdesk.resolvers.workflow import transition
 
 
 async def add_message(
-    actor: Actor, ticket_ref: str, body: str, attachment_urls: list[str] | None
+    actor: Actor,
+    ticket_ref: str,
+    body: str,
+    attachment_urls: list[str] | None,
+    attachment_ids: list[str] | None = None,
 ) -> tuple[Message, Ticket]:
     """addMessage: a customer's reply reopens a resolved ticket; a closed one takes no more from them."""
     text = clean_text(body, "body")
@@ -24,6 +29,7 @@ async def add_message(
         allowed_hosts=actor.settings.attachment_hosts,
         limit=actor.settings.max_attachment_urls,
     )
+    uploads = parse_attachment_ids(attachment_ids, "attachmentIds", actor.settings.attachment_max_per_ticket)
     customer = actor.viewer.role is Role.CUSTOMER
     async with transaction(actor) as tx:
         ticket = await ticket_for_update(actor.scope, ticket_ref, "ticketId")
@@ -47,6 +53,7 @@ async def add_message(
                     for url in urls
                 ]
             )
+        await attach_pending(actor, uploads, ticket, message.id, "attachmentIds")
         changes = [Change(EventType.MESSAGE_ADDED, message_id=message.id)]
         if customer and ticket.status is Status.RESOLVED:
             changes.append(transition(actor.viewer, ticket, Status.REOPENED, "ticketId"))
@@ -65,5 +72,5 @@ async def add_internal_note(actor: Actor, ticket_ref: str, body: str) -> tuple[M
         )
         await index_messages([message], limit=actor.settings.search_text_limit)
         # updatedAt stays: customers see it, and a note is nothing they should notice.
-        await tx.record(ticket, Change(EventType.NOTE_ADDED, message_id=message.id))
+        await tx.record(ticket, Change(EventType.NOTE_ADDED, message_id=message.id, internal=True))
     return message, ticket

@@ -16,6 +16,7 @@ from ticketdesk.models.events import Change
 from ticketdesk.models.search import index_messages, index_ticket, refresh_head
 from ticketdesk.models.tickets import next_values, reference_for
 from ticketdesk.policy import check_priority, scope_of
+from ticketdesk.resolvers.attachments import attach_pending, parse_attachment_ids
 from ticketdesk.resolvers.lookup import ticket_for_update, visible_ticket
 from ticketdesk.resolvers.people import assignee, customer_for
 from ticketdesk.resolvers.transaction import Actor, transaction
@@ -25,6 +26,7 @@ from ticketdesk.resolvers.workflow import transition
 SUBJECT_MAX = 255
 KEY_MAX = 255
 TICKET_COUNTER = "ticket"
+ATTACHMENT_IDS = "attachmentIds"
 
 SOURCE_BY_ROLE = {
     Role.CUSTOMER: Source.MOBILE,
@@ -48,6 +50,7 @@ class NewTicket:
     category: Category
     priority: Priority | None = None
     attachment_urls: list[str] | None = None
+    attachment_ids: list[str] | None = None
     error_details: Any = None
     customer_id: uuid.UUID | None = None
     idempotency_key: str | None = None
@@ -64,6 +67,7 @@ async def create_ticket(actor: Actor, new: NewTicket) -> Ticket:
         allowed_hosts=actor.settings.attachment_hosts,
         limit=actor.settings.max_attachment_urls,
     )
+    uploads = parse_attachment_ids(new.attachment_ids, ATTACHMENT_IDS, actor.settings.attachment_max_per_ticket)
     error_details = clean_json(new.error_details, "errorDetails", limit=actor.settings.max_json_bytes)
     check_priority(actor.viewer, new.priority, "priority")
     owner = await customer_for(actor.viewer, new.customer_id)
@@ -82,6 +86,7 @@ async def create_ticket(actor: Actor, new: NewTicket) -> Ticket:
                 error_details=error_details,
                 attachment_urls=urls,
             )
+            await attach_pending(actor, uploads, ticket, None, ATTACHMENT_IDS)
             await tx.record(ticket, Change(EventType.CREATED))
     except IntegrityError:
         # A concurrent request with the same key won the race; its ticket is ours.
@@ -194,7 +199,7 @@ async def change_status(actor: Actor, ticket_ref: str, to: Status, note: str | N
                 ticket_id=ticket.id, sender_id=actor.viewer.id, sender_type=SenderType.AGENT, body=body, internal=True
             )
             await index_messages([message], limit=actor.settings.search_text_limit)
-            changes.append(Change(EventType.NOTE_ADDED, message_id=message.id))
+            changes.append(Change(EventType.NOTE_ADDED, message_id=message.id, internal=True))
         await tx.record(ticket, *changes)
     return ticket
 

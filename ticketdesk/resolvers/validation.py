@@ -10,7 +10,8 @@ from typing import Any
 from urllib.parse import SplitResult, urlsplit
 
 from ticketdesk.errors import BadUserInput, validation
-from ticketdesk.models.messages import BODY_MAX, URL_MAX
+from ticketdesk.models.attachments import URL_MAX
+from ticketdesk.models.messages import BODY_MAX
 from ticketdesk.parsing import text_problem, to_utc, without_controls
 
 NAME_MAX = 255

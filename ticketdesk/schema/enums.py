@@ -24,6 +24,11 @@ TicketEventType = strawberry.enum(enums.EventType, name="TicketEventType", descr
 UserErrorCode = strawberry.enum(
     _UserErrorCode, name="UserErrorCode", description="Why a permitted operation was refused."
 )
+AttachmentKind = strawberry.enum(
+    enums.AttachmentKind,
+    name="AttachmentKind",
+    description="LINK: a URL the client gave. FILE: a file uploaded with uploadAttachment, downloaded through `url`.",
+)
 TicketOrderField = strawberry.enum(
     enums.TicketOrderField, name="TicketOrderField", description="What to sort tickets by."
 )

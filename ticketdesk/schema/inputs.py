@@ -77,6 +77,9 @@ class CreateTicketInput:
         default=None, description="Defaults from the category (security: CRITICAL, banking/access: HIGH, ...)."
     )
     attachment_urls: list[str] | None = strawberry.field(default=None, description="https URLs of files.")
+    attachment_ids: list[strawberry.ID] | None = strawberry.field(
+        default=None, description="Your pending uploads (uploadAttachment without ticketId) to attach."
+    )
     error_details: JSON | None = strawberry.field(default=None, description="What the app knows of an error.")
     customer_id: strawberry.ID | None = strawberry.field(
         default=None, description="Agents, admins and services: the customer the ticket is for."
@@ -93,6 +96,7 @@ class CreateTicketInput:
             category=self.category,
             priority=self.priority,
             attachment_urls=self.attachment_urls,
+            attachment_ids=list(self.attachment_ids) if self.attachment_ids is not None else None,
             error_details=self.error_details,
             customer_id=parse_uuid(self.customer_id, "input.customerId") if self.customer_id else None,
             idempotency_key=self.idempotency_key,

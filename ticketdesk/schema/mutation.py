@@ -6,15 +6,30 @@ Who may call each field is ticketdesk.policy's PERMISSIONS, and a refusal become
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
+from strawberry.file_uploads import Upload
 
 from ticketdesk.context import Info
 from ticketdesk.models.enums import Priority, Status
 from ticketdesk.parsing import parse_uuid
-from ticketdesk.resolvers import escalations, feedback, messages, tickets, transfers
+from ticketdesk.resolvers import attachments, escalations, feedback, messages, tickets, transfers
 from ticketdesk.schema.gate import gated
 from ticketdesk.schema.inputs import AITransferInput, CreateTicketInput, UpdateTicketInput
-from ticketdesk.schema.payloads import EscalationPayload, FeedbackPayload, MessagePayload, TicketPayload
+from ticketdesk.schema.payloads import (
+    AttachmentPayload,
+    EscalationPayload,
+    FeedbackPayload,
+    MessagePayload,
+    TicketPayload,
+)
+from ticketdesk.uploads import ReceivedFile
+
+NOT_MULTIPART = (
+    "Send the file in a multipart/form-data request (the GraphQL multipart request spec: fields operations and "
+    "map, then the file), not inside JSON."
+)
 
 
 @gated
@@ -52,9 +67,25 @@ class Mutation:
 
     @strawberry.mutation(description="Write to the other side; a customer's reply reopens a resolved ticket.")
     async def add_message(
-        self, info: Info, ticket_id: strawberry.ID, body: str, attachment_urls: list[str] | None = None
+        self,
+        info: Info,
+        ticket_id: strawberry.ID,
+        body: str,
+        attachment_urls: list[str] | None = None,
+        attachment_ids: Annotated[
+            list[strawberry.ID] | None,
+            strawberry.argument(description="Your pending uploads (uploadAttachment without ticketId) to send."),
+        ] = None,
     ) -> MessagePayload:
-        return MessagePayload.of(*await messages.add_message(info.context.actor, ticket_id, body, attachment_urls))
+        return MessagePayload.of(
+            *await messages.add_message(
+                info.context.actor,
+                ticket_id,
+                body,
+                attachment_urls,
+                list(attachment_ids) if attachment_ids is not None else None,
+            )
+        )
 
     @strawberry.mutation(description="Add a note only agents and admins see (staff).")
     async def add_internal_note(self, info: Info, ticket_id: strawberry.ID, body: str) -> MessagePayload:
@@ -79,3 +110,25 @@ class Mutation:
         self, info: Info, ticket_id: strawberry.ID, rating: int, comment: str | None = None
     ) -> FeedbackPayload:
         return FeedbackPayload.of(*await feedback.submit_feedback(info.context.actor, ticket_id, rating, comment))
+
+    @strawberry.mutation(
+        description="Upload a file, sent as multipart/form-data per the GraphQL multipart request spec (the only "
+        "operation that takes multipart). Without ticketId the file waits, for 24 h, to be named in createTicket "
+        "or addMessage (attachmentIds); with ticketId it joins that ticket at once (event ATTACHMENT_ADDED). "
+        "Refusals (too large, a type not accepted, an empty file) are VALIDATION on `file`."
+    )
+    async def upload_attachment(
+        self,
+        info: Info,
+        file: Upload,
+        ticket_id: strawberry.ID | None = None,
+        internal: Annotated[
+            bool | None,
+            strawberry.argument(description="Staff only: a file customers never see, like an internal note."),
+        ] = False,
+    ) -> AttachmentPayload:
+        received = file if isinstance(file, ReceivedFile) else ReceivedFile(filename="", refusal=NOT_MULTIPART)
+        context = info.context
+        return AttachmentPayload.of(
+            *await attachments.upload_attachment(context.actor, context.files, received, ticket_id, bool(internal))
+        )

@@ -10,7 +10,7 @@ import strawberry
 
 from ticketdesk import errors, models
 from ticketdesk.errors import UserErrorCode
-from ticketdesk.schema.types import EscalationRequest, Feedback, Message, Ticket
+from ticketdesk.schema.types import Attachment, EscalationRequest, Feedback, Message, Ticket
 
 
 @strawberry.type(description="Why a permitted operation was refused; nothing was changed.")
@@ -70,3 +70,17 @@ class FeedbackPayload:
     def of(cls, feedback: models.Feedback, ticket: models.Ticket) -> FeedbackPayload:
         """The payload of the feedback given on `ticket`."""
         return cls(feedback=Feedback.of(feedback), ticket=Ticket.of(ticket))
+
+
+@strawberry.type(description="The file a mutation uploaded.")
+class AttachmentPayload:
+    attachment: Attachment | None = strawberry.field(default=None, description="The file; null when errors.")
+    ticket: Ticket | None = strawberry.field(
+        default=None, description="The ticket it joined; null for a pending upload and when errors."
+    )
+    errors: list[UserError] = strawberry.field(default_factory=list, description="Empty on success.")
+
+    @classmethod
+    def of(cls, attachment: models.Attachment, ticket: models.Ticket | None) -> AttachmentPayload:
+        """The payload of an uploaded file, pending or joined to `ticket`."""
+        return cls(attachment=Attachment.of(attachment), ticket=Ticket.of(ticket) if ticket is not None else None)

@@ -89,15 +89,18 @@ class EventRenderer:
         return _result_payload(self._strawberry_schema, result, self._context.settings.development)
 
 
-def feed_key(operation: WebSocketOperation, document: DocumentNode, selection: EventSelection) -> Hashable:
+def feed_key(
+    operation: WebSocketOperation, document: DocumentNode, selection: EventSelection, base_url: str
+) -> Hashable:
     """What a subscription's messages depend on: two subscriptions with equal keys receive the same text.
 
     A variable used only as the root field's `since` is left out: it says where a subscriber resumes, not
-    what its messages say, so resuming subscribers share the feed of those already live.
+    what its messages say, so resuming subscribers share the feed of those already live. The base URL is in:
+    download links are built on it.
     """
     resume_only = _resume_only_variables(document)
     variables = {name: value for name, value in (operation.variables or {}).items() if name not in resume_only}
-    return (operation.query, operation.operation_name, json.dumps(variables, sort_keys=True), selection)
+    return (operation.query, operation.operation_name, json.dumps(variables, sort_keys=True), selection, base_url)
 
 
 def _resume_only_variables(document: DocumentNode) -> set[str]:
@@ -137,11 +140,20 @@ async def _deliver(
     document = parse_document(operation.query, context.settings.max_query_tokens)
     # What the delivery keeps: not `info`, whose execution state (graphql-core's executor, strawberry's
     # extensions) would otherwise live as long as the subscription.
-    strawberry_schema, send, key = info.schema, operation.send, feed_key(operation, document, selection)
+    strawberry_schema, send, key = (
+        info.schema,
+        operation.send,
+        feed_key(operation, document, selection, context.base_url),
+    )
 
     def render() -> Render:
         scope_context = Context(
-            settings=context.settings, hub=context.hub, feeds=context.feeds, viewer=stand_in(selection.scope)
+            settings=context.settings,
+            hub=context.hub,
+            feeds=context.feeds,
+            files=context.files,
+            viewer=stand_in(selection.scope),
+            base_url=context.base_url,
         )
         return EventRenderer(strawberry_schema, document, operation, scope_context)
 

@@ -13,6 +13,7 @@ from strawberry.scalars import JSON
 from ticketdesk import models
 from ticketdesk.context import Info, Loaders
 from ticketdesk.models.enums import (
+    AttachmentKind,
     Category,
     EscalationStatus,
     EventType,
@@ -71,30 +72,52 @@ class Viewer:
     email: str | None = strawberry.field(description="Email from the token, if any.")
 
 
-@strawberry.type(description="A file attached to a ticket, stored by URL.")
+@strawberry.type(description="A file of a ticket: a link the client gave, or a file uploaded with uploadAttachment.")
 class Attachment:
-    id: strawberry.ID = strawberry.field(description="The attachment's UUID.")
-    ticket_id: strawberry.ID = strawberry.field(description="The ticket it belongs to.")
+    row: strawberry.Private[models.Attachment]
+    id: strawberry.ID = strawberry.field(description="The attachment's UUID (what attachmentIds names).")
+    ticket_id: strawberry.ID | None = strawberry.field(
+        description="The ticket it belongs to; null while an upload is pending (not attached yet)."
+    )
     message_id: strawberry.ID | None = strawberry.field(description="The message it came with, if any.")
-    url: str = strawberry.field(description="Where the file is (https).")
-    filename: str | None = strawberry.field(description="The file's name, taken from the URL when not given.")
-    content_type: str | None = strawberry.field(description="The file's media type, when known.")
-    size: int | None = strawberry.field(description="The file's size in bytes, when known.")
-    created_at: dt.datetime = strawberry.field(description="When it was attached.")
+    kind: AttachmentKind = strawberry.field(description="LINK or FILE.")
+    filename: str | None = strawberry.field(
+        description="The file's name: a FILE's made safe (no folders or control characters, an extension that "
+        "matches its content); a LINK's taken from its URL."
+    )
+    content_type: str | None = strawberry.field(
+        description="A FILE's media type, decided from its content (never the client's claim)."
+    )
+    size: int | None = strawberry.field(description="A FILE's size in bytes.")
+    sha256: str | None = strawberry.field(description="A FILE's SHA-256, hex: clients may check a download with it.")
+    internal: bool = strawberry.field(description="Staff only: customers never see internal files.")
+    created_at: dt.datetime = strawberry.field(description="When it was uploaded or attached.")
 
     @classmethod
     def of(cls, row: models.Attachment) -> Attachment:
         """The GraphQL view of a stored attachment."""
         return cls(
+            row=row,
             id=_id(row.id),
-            ticket_id=_id(row.ticket_id),
+            ticket_id=_id(row.ticket_id) if row.ticket_id is not None else None,
             message_id=_id(row.message_id) if row.message_id is not None else None,
-            url=row.url,
+            kind=row.kind,
             filename=row.filename,
             content_type=row.content_type,
             size=row.size,
+            sha256=row.sha256,
+            internal=row.internal,
             created_at=row.created_at,
         )
+
+    @strawberry.field(
+        description="A LINK's https URL. A FILE's download link for this viewer: signed, valid for a few minutes "
+        "(TICKETDESK_ATTACHMENT_LINK_SECONDS); query the attachment again for a fresh one."
+    )
+    def url(self, info: Info) -> str:
+        if self.row.kind is AttachmentKind.FILE:
+            return info.context.download_url(self.row.id)
+        return self.row.url or ""
 
 
 @strawberry.type(description="One message of a ticket's conversation, or an internal note.")
@@ -122,10 +145,10 @@ class Message:
             created_at=row.created_at,
         )
 
-    @strawberry.field(description="Files sent with this message.")
+    @strawberry.field(description="Files sent with this message (customers never see internal ones).")
     async def attachments(self, info: Info) -> list[Attachment]:
         rows = await info.context.loaders.attachments_by_message.load(self.row.id)
-        return [Attachment.of(row) for row in rows]
+        return _visible_attachments(info, rows)
 
 
 def _escalation_reason(root: EscalationRequest, info: Info) -> str:
@@ -287,10 +310,12 @@ class Ticket:
 
         return loaded(info.context.loaders.messages_by_ticket.load(self.row.id), visible)
 
-    @strawberry.field(description="Every file attached to the ticket or its visible messages.")
+    @strawberry.field(
+        description="Every file of the ticket or its messages, oldest first; customers never see internal ones."
+    )
     async def attachments(self, info: Info) -> list[Attachment]:
         rows = await info.context.loaders.attachments_by_ticket.load(self.row.id)
-        return [Attachment.of(row) for row in sorted(rows, key=lambda row: row.created_at)]
+        return _visible_attachments(info, sorted(rows, key=lambda row: row.created_at))
 
     @strawberry.field(description="Escalation requests, oldest first.")
     async def escalations(self, info: Info) -> list[EscalationRequest]:
@@ -391,9 +416,24 @@ class TicketEvent:
         row = await info.context.loaders.principal_by_id.load(self.row.assignee_id)
         return Agent.of(row) if row is not None else None
 
+    @strawberry.field(description="ATTACHMENT_ADDED: the file.")
+    async def attachment(self, info: Info) -> Attachment | None:
+        if self.row.attachment_id is None:
+            return None
+        row = await info.context.loaders.attachment_by_id.load(self.row.attachment_id)
+        if row is None or not info.context.scope.sees_attachment(row.internal):
+            return None
+        return Attachment.of(row)
+
     @strawberry.field(description="UPDATED: each changed field with its value before and after.")
     def changes(self) -> JSON | None:
         return JSON(self.row.changes) if self.row.changes is not None else None
+
+
+def _visible_attachments(info: Info, rows: Sequence[models.Attachment]) -> list[Attachment]:
+    """The attachments of a ticket in view that the viewer may see (ticketdesk.policy)."""
+    scope = info.context.scope
+    return [Attachment.of(row) for row in rows if scope.sees_attachment(row.internal)]
 
 
 def _ticket(row: models.Ticket | None) -> Ticket:

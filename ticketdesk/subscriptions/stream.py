@@ -63,7 +63,7 @@ class EventSelection:
         """Whether an event read by the hub belongs to the selection."""
         row = event.row
         return (
-            self.scope.sees_event(event.customer_id, row.type)
+            self.scope.sees_event(event.customer_id, row.internal)
             and (self.ticket_id is None or row.ticket_id == self.ticket_id)
             and (self.types is None or row.type in self.types)
         )
