@@ -74,6 +74,11 @@ OPERATIONS: dict[str, tuple[str, dict[str, object]]] = {
         "mutation($id: ID!) { submitFeedback(ticketId: $id, rating: 5) { errors { code } } }",
         {"id": MISSING},
     ),
+    # Sent as JSON, which carries no file: refused in the payload (the multipart upload is in test_attachments).
+    "uploadAttachment": (
+        "mutation($file: Upload!) { uploadAttachment(file: $file) { errors { code } } }",
+        {"file": "not a file"},
+    ),
 }
 PEOPLE = {Role.CUSTOMER, Role.AGENT, Role.ADMIN}
 # API.md's "Who is calling" table, operation by operation.
@@ -94,6 +99,7 @@ CONTRACT: dict[str, set[Role]] = {
     "requestEscalation": PEOPLE,
     "decideEscalation": {Role.ADMIN},
     "submitFeedback": {Role.CUSTOMER},
+    "uploadAttachment": PEOPLE,
     "ticketEvents": PEOPLE,
     "ticketStatusChanged": PEOPLE,
 }

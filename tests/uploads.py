@@ -46,8 +46,9 @@ async def upload_response(
     ticket_id: str | None = None,
     internal: bool | None = None,
     claimed_type: str = "application/octet-stream",
+    status: int = 200,
 ) -> dict[str, Any]:
-    """The whole response body of an upload (HTTP 200 expected)."""
+    """The whole response body of an upload, whose HTTP status must be `status`."""
     variables: dict[str, Any] = {"file": None, "ticketId": ticket_id, "internal": internal}
     operations = json.dumps({"query": UPLOAD, "variables": variables})
     headers = {"Authorization": f"Bearer {caller.token}"} if caller.token else {}
@@ -57,6 +58,6 @@ async def upload_response(
         files={"0": (filename, content, claimed_type)},
         headers=headers,
     )
-    assert response.status_code == 200, response.text
+    assert response.status_code == status, response.text
     body: dict[str, Any] = response.json()
     return body

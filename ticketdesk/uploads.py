@@ -93,7 +93,8 @@ class _Reader:
         self.events: list[tuple[str, Any]] = []
         self._field = bytearray()
         self._value = bytearray()
-        self._headers: dict[str, str] = {}
+        # Raw: browsers send a file's name as UTF-8 bytes in the header.
+        self._headers: dict[str, bytes] = {}
 
     def callbacks(self) -> dict[str, Callable[..., None]]:
         return {
@@ -110,12 +111,12 @@ class _Reader:
         self._headers = {}
 
     def _header_end(self) -> None:
-        self._headers[self._field.decode("latin-1").lower()] = self._value.decode("utf-8", "replace")
+        self._headers[self._field.decode("latin-1").lower()] = bytes(self._value)
         self._field.clear()
         self._value.clear()
 
     def _headers_finished(self) -> None:
-        disposition, options = parse_options_header(self._headers.get("content-disposition", ""))
+        disposition, options = parse_options_header(self._headers.get("content-disposition", b""))
         if disposition != b"form-data" or b"name" not in options:
             raise MalformedUpload("Every part needs Content-Disposition: form-data with a name.")
         name = options[b"name"].decode("utf-8", "replace")
@@ -146,18 +147,18 @@ async def receive(
         for kind, value in reader.events:
             if kind == "begin":
                 part = value
-                if part.filename is None:
-                    if part.name not in ("operations", "map") or part.name in fields or files_map is not None:
+                if part.name in ("operations", "map"):
+                    if part.name in fields or files_map is not None:
                         raise MalformedUpload(
                             "A GraphQL multipart request sends the fields operations and map, once each, then files."
                         )
                     continue
                 if files_map is None:
                     raise MalformedUpload("Send the operations and map fields before the files.")
-                if part.name not in files_map or part.name in files:
-                    raise MalformedUpload(f"The file part {part.name!r} is not named (once) in map.")
                 if admitted is None:
                     admitted = await admit(_operations(fields), files_map)
+                if part.name not in files_map or part.name in files:
+                    raise MalformedUpload(f"The file part {part.name!r} is not named (once) in map.")
                 if not admitted:
                     stop = "Not read: the operation is refused."
                     break
