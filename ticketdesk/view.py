@@ -25,7 +25,7 @@ from typing import Any
 
 from graphql import FieldNode, GraphQLError, OperationType, get_operation_ast, parse
 from python_multipart.multipart import parse_options_header
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
@@ -172,6 +172,9 @@ class TicketdeskGraphQL(GraphQL[Context, None]):
             )
         except MalformedUpload as exc:
             raise HTTPException(400, str(exc)) from None
+        except ClientDisconnect:
+            # Nobody is left to answer; the spool goes with the request.
+            raise HTTPException(400, "The client went away before the upload was complete.") from None
 
     async def _admit_upload(self, request: Request, operations: dict[str, Any]) -> bool:
         """Refuse (400) a multipart request for anything but uploadAttachment; answer whether its files are worth

@@ -8,6 +8,7 @@ from tests.conftest import Caller, Clients
 from tests.helpers import create, set_status, walk
 from tests.operations import ADD_MESSAGE, ADD_NOTE
 from tests.subscriptions.wsclient import PROTOCOLS, STATUS_CHANGED, TICKET_EVENTS, subscribed
+from tests.uploads import PNG, upload
 
 
 @pytest.mark.parametrize("protocol", PROTOCOLS)
@@ -93,3 +94,26 @@ async def test_failed_mutation_publishes_nothing(live: Clients, customer: Caller
         await set_status(agent, ticket["id"], "IN_PROGRESS")
         event = await socket.event("1")
     assert event["toStatus"] == "IN_PROGRESS"
+
+
+ATTACHMENT_EVENTS = """subscription { ticketEvents { type ticketId attachment { filename internal url } } }"""
+
+
+async def test_attachment_added_reaches_subscribers_and_internal_files_only_staff(
+    live: Clients, customer: Caller, agent: Caller
+) -> None:
+    ticket = await create(customer)
+    async with (
+        subscribed(live, customer.token or "", ATTACHMENT_EVENTS) as for_customer,
+        subscribed(live, agent.token or "", ATTACHMENT_EVENTS) as for_agent,
+    ):
+        await upload(agent, PNG, "internal.png", ticket_id=ticket["id"], internal=True)
+        await upload(customer, PNG, "receipt.png", ticket_id=ticket["id"])
+        customer_sees = await for_customer.event("1")
+        assert await for_customer.silence() is None
+        agent_sees = [await for_agent.event("1"), await for_agent.event("1")]
+    assert (customer_sees["type"], customer_sees["attachment"]["filename"]) == ("ATTACHMENT_ADDED", "receipt.png")
+    assert [event["attachment"]["internal"] for event in agent_sees] == [True, False]
+    # The link in the event downloads the file for the subscriber.
+    downloaded = await customer.http.get(customer_sees["attachment"]["url"])
+    assert downloaded.status_code == 200 and downloaded.content == PNG

@@ -7,6 +7,7 @@ from collections.abc import Callable
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import AddValidationRules, SchemaExtension
+from strawberry.file_uploads import Upload
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
@@ -20,6 +21,16 @@ from ticketdesk.schema.masking import masking, unexpected
 from ticketdesk.schema.mutation import Mutation
 from ticketdesk.schema.query import Query
 from ticketdesk.schema.subscription import Subscription
+
+# strawberry's Upload with a description that says how to send one.
+UPLOAD = strawberry.scalar(
+    name="Upload",
+    description="A file, sent as multipart/form-data per the GraphQL multipart request spec: the fields `operations` "
+    "(this request as JSON, the file's variable null) and `map` (which part goes where), then the file. Only "
+    "uploadAttachment takes one.",
+    serialize=lambda value: value,
+    parse_value=lambda value: value,
+)
 
 
 class TicketdeskSchema(strawberry.Schema):
@@ -56,6 +67,7 @@ def build_schema(
         subscription=Subscription,
         extensions=extensions,
         config=StrawberryConfig(disable_field_suggestions=not introspection),
+        scalar_overrides={Upload: UPLOAD},
     )
 
 
