@@ -130,68 +130,106 @@ async def receive(
     """The GraphQL request of a multipart body, each file variable set to its `ReceivedFile`."""
     reader = _Reader()
     parser = MultipartParser(boundary, reader.callbacks())  # type: ignore[arg-type]  # plain callables
-    fields: dict[str, bytes] = {}
-    files: dict[str, ReceivedFile] = {}
-    files_map: dict[str, list[str]] | None = None
-    admitted: bool | None = None
-    part: _Part | None = None
-    upload: _Upload | None = None
-    stop: str | None = None  # why reading ended early
-    async for chunk in chunks:
-        try:
-            parser.write(chunk)
-        except MalformedUpload:
-            raise
-        except Exception as exc:  # python-multipart's own parse errors
-            raise MalformedUpload(f"The multipart body is malformed: {exc}") from None
-        for kind, value in reader.events:
-            if kind == "begin":
-                part = value
-                if part.name in ("operations", "map"):
-                    if part.name in fields or files_map is not None:
-                        raise MalformedUpload(
-                            "A GraphQL multipart request sends the fields operations and map, once each, then files."
-                        )
-                    continue
-                if files_map is None:
-                    raise MalformedUpload("Send the operations and map fields before the files.")
-                if admitted is None:
-                    admitted = await admit(_operations(fields), files_map)
-                if part.name not in files_map or part.name in files:
-                    raise MalformedUpload(f"The file part {part.name!r} is not named (once) in map.")
-                if not admitted:
-                    stop = "Not read: the operation is refused."
-                    break
-                upload = _Upload(part.filename or "", limits, spool)
-            elif kind == "data" and part is not None:
-                if upload is None:
-                    part.data.extend(value)
-                    if len(part.data) > limits.max_field_bytes:
-                        raise MalformedUpload(f"The {part.name} field is over {limits.max_field_bytes} bytes.")
-                elif (refusal := upload.write(value)) is not None:
-                    files[part.name] = upload.refuse(refusal)
-                    stop = "Not read: an earlier file of this request was refused."
-                    break
-            elif kind == "end" and part is not None:
-                if upload is None:
-                    fields[part.name] = bytes(part.data)
-                    if part.name == "map":
-                        files_map = _files_map(part.data, limits.max_files)
-                else:
-                    files[part.name] = upload.finish()
-                part, upload = None, None
-        reader.events.clear()
-        if stop is not None:
-            if upload is not None:
-                upload.discard()
-            break
-    operations = _operations(fields)
-    for name in files_map or {}:
-        if name not in files:
-            if stop is None:
-                raise MalformedUpload(f"The file {name!r} named in map is missing from the body.")
-            files[name] = ReceivedFile(filename="", refusal=stop)
-    return _placed(operations, files_map or {}, files)
+    receiving = _Receiving(limits, admit, spool)
+    try:
+        async for chunk in chunks:
+            try:
+                parser.write(chunk)
+            except MalformedUpload:
+                raise
+            except Exception as exc:  # python-multipart's own parse errors
+                raise MalformedUpload(f"The multipart body is malformed: {exc}") from None
+            for kind, value in reader.events:
+                await receiving.take(kind, value)
+            reader.events.clear()
+    except _Stop as stop:
+        receiving.stopped = stop.reason
+    finally:
+        receiving.close()  # the client went away, the body is malformed, or reading stopped: no half file stays
+    return receiving.request()
+
+
+class _Stop(Exception):
+    """Reading ends here; the files not received yet are refused with `reason`."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+
+class _Receiving:
+    """The state of one multipart body as its parts arrive."""
+
+    def __init__(self, limits: UploadLimits, admit: Admit, spool: Path) -> None:
+        self.limits = limits
+        self.admit = admit
+        self.spool = spool
+        self.fields: dict[str, bytes] = {}
+        self.files: dict[str, ReceivedFile] = {}
+        self.files_map: dict[str, list[str]] | None = None
+        self.admitted: bool | None = None
+        self.part: _Part | None = None
+        self.upload: _Upload | None = None
+        self.stopped: str | None = None
+
+    async def take(self, kind: str, value: Any) -> None:
+        """Act on one parser event: a part begins, some of its data, its end."""
+        if kind == "begin":
+            await self._begin(value)
+        elif kind == "data" and self.part is not None:
+            self._data(self.part, value)
+        elif kind == "end" and self.part is not None:
+            self._end(self.part)
+
+    async def _begin(self, part: _Part) -> None:
+        self.part = part
+        if part.name in ("operations", "map"):
+            if part.name in self.fields or self.files_map is not None:
+                raise MalformedUpload("A multipart request sends the fields operations and map, once each, then files.")
+            return
+        if self.files_map is None:
+            raise MalformedUpload("Send the operations and map fields before the files.")
+        if self.admitted is None:
+            self.admitted = await self.admit(_operations(self.fields), self.files_map)
+        if part.name not in self.files_map or part.name in self.files:
+            raise MalformedUpload(f"The file part {part.name!r} is not named (once) in map.")
+        if not self.admitted:
+            raise _Stop("Not read: the operation is refused.")
+        self.upload = _Upload(part.filename or "", self.limits, self.spool)
+
+    def _data(self, part: _Part, data: bytes) -> None:
+        if self.upload is None:
+            part.data.extend(data)
+            if len(part.data) > self.limits.max_field_bytes:
+                raise MalformedUpload(f"The {part.name} field is over {self.limits.max_field_bytes} bytes.")
+        elif (refusal := self.upload.write(data)) is not None:
+            self.files[part.name] = self.upload.refuse(refusal)
+            self.upload = None
+            raise _Stop("Not read: an earlier file of this request was refused.")
+
+    def _end(self, part: _Part) -> None:
+        if self.upload is None:
+            self.fields[part.name] = bytes(part.data)
+            if part.name == "map":
+                self.files_map = _files_map(part.data, self.limits.max_files)
+        else:
+            self.files[part.name] = self.upload.finish()
+        self.part, self.upload = None, None
+
+    def close(self) -> None:
+        """Drop the file being received, if reading ended in its middle."""
+        if self.upload is not None:
+            self.upload.discard()
+            self.upload = None
+
+    def request(self) -> dict[str, Any]:
+        """The GraphQL request, its file variables set; files never received refused with why."""
+        operations = _operations(self.fields)
+        for name in self.files_map or {}:
+            if name not in self.files:
+                if self.stopped is None:
+                    raise MalformedUpload(f"The file {name!r} named in map is missing from the body.")
+                self.files[name] = ReceivedFile(filename="", refusal=self.stopped)
+        return _placed(operations, self.files_map or {}, self.files)
 
 
 class _Upload:

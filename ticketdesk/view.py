@@ -18,6 +18,7 @@ import json
 import logging
 import tempfile
 from collections import OrderedDict
+from collections.abc import AsyncIterator
 from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +27,7 @@ from typing import Any
 from graphql import FieldNode, GraphQLError, OperationType, get_operation_ast, parse
 from python_multipart.multipart import parse_options_header
 from starlette.requests import ClientDisconnect, Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
@@ -64,12 +65,20 @@ ONLY_UPLOADS = (
 )
 
 
-@dataclass(frozen=True)
+@dataclass
 class _UploadRequest:
-    """The multipart request this task serves, and the folder its files are spooled to."""
+    """The multipart request this task serves, the folder its files are spooled to, and whether its body was
+    read to the end."""
 
     request: Request
     spool: Path
+    body_read: bool = False
+
+    async def chunks(self) -> AsyncIterator[bytes]:
+        """The request's body as it arrives; `body_read` once all of it was."""
+        async for chunk in self.request.stream():
+            yield chunk
+        self.body_read = True
 
 
 _upload_request: ContextVar[_UploadRequest | None] = ContextVar("ticketdesk_upload_request", default=None)
@@ -147,11 +156,21 @@ class TicketdeskGraphQL(GraphQL[Context, None]):
         if not isinstance(request, Request) or not request.headers.get("content-type", "").startswith(MULTIPART):
             return await super().run(request, context, root_value)
         with tempfile.TemporaryDirectory(prefix="ticketdesk-upload-", dir=self.settings.attachment_spool_dir) as spool:
-            token = _upload_request.set(_UploadRequest(request, Path(spool)))
+            upload = _UploadRequest(request, Path(spool))
+            token = _upload_request.set(upload)
             try:
-                return await super().run(request, context, root_value)
+                response = await super().run(request, context, root_value)
+            except HTTPException as exc:  # answered here (as strawberry would) so it can close the connection
+                response = PlainTextResponse(exc.reason, status_code=exc.status_code)
+            except ClientDisconnect:  # an upload given up half-way (common on mobile): not a server error
+                response = PlainTextResponse("The client went away before sending the whole body.", status_code=400)
             finally:
                 _upload_request.reset(token)
+        if not upload.body_read:
+            # The answer came before the end of the body (a file over the limit, a refused caller): without this
+            # the server would go on reading, and throwing away, all the client still sends (gigabytes, maybe).
+            response.headers["Connection"] = "close"
+        return response
 
     async def parse_multipart(self, request: Any) -> dict[str, Any]:
         """The GraphQL request of a multipart upload, read as a stream (ticketdesk.uploads)."""
@@ -167,14 +186,9 @@ class TicketdeskGraphQL(GraphQL[Context, None]):
             return await self._admit_upload(upload.request, operations)
 
         try:
-            return await receive(
-                upload.request.stream(), boundary.decode("latin-1"), self.upload_limits, admit, upload.spool
-            )
+            return await receive(upload.chunks(), boundary.decode("latin-1"), self.upload_limits, admit, upload.spool)
         except MalformedUpload as exc:
             raise HTTPException(400, str(exc)) from None
-        except ClientDisconnect:
-            # Nobody is left to answer; the spool goes with the request.
-            raise HTTPException(400, "The client went away before the upload was complete.") from None
 
     async def _admit_upload(self, request: Request, operations: dict[str, Any]) -> bool:
         """Refuse (400) a multipart request for anything but uploadAttachment; answer whether its files are worth
