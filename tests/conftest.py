@@ -6,7 +6,7 @@ Environment:
                                    (concurrency, trigram search, several processes); those tests skip without it
     TICKETDESK_TEST_BROADCAST_URL  the broker of every test app (redis://...); default memory://
     TICKETDESK_TEST_REDIS_URL      a Redis for the tests that need one (several processes); they skip without it
-The databases named here are wiped by the tests.
+The databases named here are wiped by the tests. S3 is always moto's server, started on loopback (`s3_server`).
 """
 
 from __future__ import annotations
@@ -16,6 +16,9 @@ import json
 import os
 import shutil
 import socket
+import subprocess
+import sys
+import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
@@ -24,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
+import boto3
 import httpx
 import pytest
 import uvicorn
@@ -31,6 +35,7 @@ from asgi_lifespan import LifespanManager
 from starlette.applications import Starlette
 
 from tests.redisserver import RedisServer
+from tests.servers import free_port
 from ticketdesk.app import create_app
 from ticketdesk.auth import mint_token
 from ticketdesk.models.enums import Role
@@ -249,3 +254,71 @@ def admin(app_clients: Clients) -> Caller:
 @pytest.fixture
 def service(app_clients: Clients) -> Caller:
     return app_clients.as_role(Role.SERVICE, name="concierge")
+
+
+@dataclass(frozen=True)
+class S3Server:
+    """moto's S3 server on loopback, with one bucket the tests share (each test under its own prefix)."""
+
+    endpoint: str
+    bucket: str
+
+    def client(self) -> Any:
+        """A boto3 S3 client of the server, for looking at what the app stored."""
+        return boto3.client(
+            "s3",
+            endpoint_url=self.endpoint,
+            aws_access_key_id="test",
+            aws_secret_access_key="test",
+            region_name="us-east-1",
+        )
+
+    def keys(self, prefix: str) -> list[str]:
+        """Every object key under `prefix/`."""
+        pages = self.client().get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=f"{prefix}/")
+        return [item["Key"] for page in pages for item in page.get("Contents", [])]
+
+
+def _wait_until_answering(url: str, process: subprocess.Popen[bytes], seconds: float = 30) -> None:
+    """Return once `url` answers HTTP at all; raise if the process exits or the deadline passes first."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            httpx.get(url, timeout=1)
+            return
+        except httpx.TransportError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"moto server did not start (exit code {process.poll()})")
+        time.sleep(0.1)
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[S3Server]:
+    """`python -m moto.server` on a free loopback port for the whole session, with a bucket; killed at the end."""
+    port = free_port()
+    command = [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        server = S3Server(f"http://127.0.0.1:{port}", "ticketdesk-tests")
+        _wait_until_answering(server.endpoint, process)
+        server.client().create_bucket(Bucket=server.bucket)
+        yield server
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture
+def s3(s3_server: S3Server, monkeypatch: pytest.MonkeyPatch) -> S3Server:
+    """The moto server, with the standard AWS_* variables obstore reads when the app opens an s3:// store."""
+    monkeypatch.setenv("AWS_ENDPOINT_URL", s3_server.endpoint)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
+    monkeypatch.setenv("AWS_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_ALLOW_HTTP", "true")
+    return s3_server

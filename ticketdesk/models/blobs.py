@@ -13,6 +13,7 @@ Writes are idempotent (a name always holds the same bytes); reads stream a byte 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Protocol
@@ -26,6 +27,7 @@ from ticketdesk.models.attachments import ContentChunk
 
 CHUNK = 256 * 1024
 LIST_BATCH = 1000
+SHA256_NAME = re.compile(r"[0-9a-f]{64}")
 
 
 class ContentStore(Protocol):
@@ -117,8 +119,15 @@ class ObjectStore:
         except FileNotFoundError:
             pass
 
+    @classmethod
+    def _name(cls, path: str) -> str | None:
+        """The content an object holds when it is laid out as content (`ab/ab…`, 64 hex digits); None for
+        anything else kept in the same folder or bucket, which is not the sweep's to count or delete."""
+        name = path.rsplit("/", 1)[-1]
+        return name if SHA256_NAME.fullmatch(name) and path == cls._key(name) else None
+
     async def stored_before(self, cutoff: dt.datetime) -> AsyncIterator[list[str]]:
         async for batch in obstore.list(self.store, chunk_size=LIST_BATCH):
-            names = [meta["path"].rsplit("/", 1)[-1] for meta in batch if meta["last_modified"] < cutoff]
+            names = [name for meta in batch if meta["last_modified"] < cutoff and (name := self._name(meta["path"]))]
             if names:
                 yield names
