@@ -58,13 +58,19 @@ async def log(database_url: str) -> AsyncIterator[list[TicketEvent]]:
             )
             for internal in (False, True):
                 await Message.create(ticket_id=ticket.id, sender_type=SenderType.AGENT, body="b", internal=internal)
+            # Every type, carrying internal content (a note, an internal file) and not.
             for event_type in EventType:
-                seq += 1
-                events.append(
-                    await TicketEvent.create(
-                        seq=seq, type=event_type, ticket_id=ticket.id, occurred_at=dt.datetime.now(dt.UTC)
+                for internal in (False, True):
+                    seq += 1
+                    events.append(
+                        await TicketEvent.create(
+                            seq=seq,
+                            type=event_type,
+                            ticket_id=ticket.id,
+                            occurred_at=dt.datetime.now(dt.UTC),
+                            internal=internal,
+                        )
                     )
-                )
         yield events
     finally:
         await store.close_connections()
@@ -77,7 +83,7 @@ async def test_policy_store_filters_and_live_predicates_agree(log: list[TicketEv
     by_filter = {ticket.id for ticket in await Ticket.filter(scope.tickets())}
     assert by_filter == {t.id for t in tickets.values() if scope.sees_ticket(t.customer_id)}
     events = {event.seq for event in await TicketEvent.filter(scope.events())}
-    assert events == {e.seq for e in log if scope.sees_event(tickets[e.ticket_id].customer_id, e.type)}
+    assert events == {e.seq for e in log if scope.sees_event(tickets[e.ticket_id].customer_id, e.internal)}
     messages = {message.id for message in await Message.filter(scope.messages())}
     assert messages == {m.id for m in await Message.all() if scope.sees_message(m.internal)}
 
@@ -86,7 +92,8 @@ async def test_policy_customers_see_their_own_tickets_without_internal_content(l
     scope = SCOPES["customer"]
     seen = await TicketEvent.filter(scope.events()).prefetch_related("ticket")
     assert {event.ticket.customer_id for event in seen} == {OWNER}
-    assert sorted(event.type for event in seen) == sorted(t for t in EventType if t is not EventType.NOTE_ADDED)
+    assert sorted(event.type for event in seen) == sorted(EventType)  # of each type, the one without internal content
+    assert not any(event.internal for event in seen)
     assert not await Message.filter(scope.messages(), internal=True).exists()
 
 
