@@ -57,13 +57,25 @@ async def reset_postgres(url: str) -> None:
         await conn.close()
 
 
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An SQLite store with every migration applied, made once per session by `ticketdesk migrate` in a process
+    of its own: applying them costs Tortoise over a second per store, and most tests want a store, not a
+    migration (tests/test_store.py migrates from scratch)."""
+    path = tmp_path_factory.mktemp("template") / "ticketdesk.db"
+    env = {**os.environ, "TICKETDESK_DATABASE_URL": f"sqlite://{path}"}
+    subprocess.run([sys.executable, "-m", "ticketdesk.cli", "migrate"], env=env, check=True, timeout=120)
+    return path
+
+
 @pytest.fixture
-async def database_url(tmp_path: Path) -> str:
-    """The store of one test: fresh and empty."""
+async def database_url(tmp_path: Path, migrated_sqlite: Path) -> str:
+    """The store of one test: fresh, migrated and empty."""
     url = os.environ.get("TICKETDESK_TEST_DATABASE_URL", "")
     if url.startswith("postgres"):
         await reset_postgres(url)
         return url
+    shutil.copyfile(migrated_sqlite, tmp_path / "ticketdesk.db")
     return f"sqlite://{tmp_path / 'ticketdesk.db'}"
 
 

@@ -124,6 +124,8 @@ def _scalars(world: World) -> dict[str, st.SearchStrategy[graphql.ValueNode]]:
             | st.datetimes(timezones=st.timezones()).map(lambda value: value.isoformat())
             | st.just(now.isoformat())
         ),
+        # A file cannot travel inside a JSON request: whatever stands in for one must be refused cleanly.
+        "Upload": _string(st.text(max_size=20)) | st.integers().map(lambda n: graphql.IntValueNode(value=str(n))),
         "JSON": st.recursive(
             _string(st.text(max_size=20)) | st.integers().map(lambda n: graphql.IntValueNode(value=str(n))),
             lambda children: st.lists(children, max_size=3).map(lambda items: graphql.ListValueNode(values=items)),

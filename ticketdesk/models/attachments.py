@@ -36,7 +36,10 @@ class Attachment(Model):
     """A link or an uploaded file; a file without a ticket is a pending upload of `uploader_id`."""
 
     id = fields.UUIDField(primary_key=True)
-    kind = fields.CharEnumField(AttachmentKind, max_length=8, default=AttachmentKind.LINK)
+    # db_default as well: the column is added to tables that already hold rows (all of them links).
+    kind = fields.CharEnumField(
+        AttachmentKind, max_length=8, default=AttachmentKind.LINK, db_default=AttachmentKind.LINK
+    )
     ticket: fields.ForeignKeyNullableRelation[Ticket] = fields.ForeignKeyField(
         "models.Ticket", related_name="attachments", null=True, on_delete=fields.CASCADE
     )
@@ -45,7 +48,7 @@ class Attachment(Model):
     )
     uploader_id = fields.UUIDField(null=True, db_index=True)
     # Staff's files that customers never see (like internal notes).
-    internal = fields.BooleanField(default=False)
+    internal = fields.BooleanField(default=False, db_default=False)
     url = fields.CharField(max_length=URL_MAX, null=True)  # LINK only
     filename = fields.CharField(max_length=255, null=True)
     content_type = fields.CharField(max_length=255, null=True)

@@ -60,7 +60,7 @@ class TicketEvent(Model):
     # UPDATED: {field: {"from": before, "to": after}}; null for other events.
     changes: fields.JSONField[dict[str, Any] | None] = fields.JSONField(null=True)
     # Whether the event carries internal content (an internal note, an internal file): staff see it, customers never.
-    internal = fields.BooleanField(default=False)
+    internal = fields.BooleanField(default=False, db_default=False)
 
     ticket_id: UUID
     message_id: UUID | None

@@ -34,6 +34,20 @@ async def forward(apps: Any, schema_editor: Any) -> None:
         await client.execute_script(f"CREATE INDEX IF NOT EXISTS idx_{table}_{column} ON {table} ({column})")
 
 
+async def nothing(apps: Any, schema_editor: Any) -> None:
+    pass
+
+
+async def drop_leftover_attachment_column(apps: Any, schema_editor: Any) -> None:
+    client = schema_editor.client
+    if schema_editor.DIALECT == "sqlite":
+        columns = await client.execute_query_dict("PRAGMA table_info(ticket_events)")
+        if any(column["name"] == "attachment_id" for column in columns):
+            await client.execute_script("ALTER TABLE ticket_events DROP COLUMN attachment_id")
+    else:
+        await client.execute_script("ALTER TABLE ticket_events DROP COLUMN IF EXISTS attachment_id")
+
+
 async def backward(apps: Any, schema_editor: Any) -> None:
     for table, column in INDEXES:
         await schema_editor.client.execute_script(f"DROP INDEX IF EXISTS idx_{table}_{column}")
@@ -90,12 +104,12 @@ class Migration(migrations.Migration):
         ops.AddField(
             model_name='Attachment',
             name='internal',
-            field=fields.BooleanField(default=False),
+            field=fields.BooleanField(default=False, db_default=False),
         ),
         ops.AddField(
             model_name='Attachment',
             name='kind',
-            field=fields.CharEnumField(default=AttachmentKind.LINK, description='LINK: LINK\nFILE: FILE', enum_type=AttachmentKind, max_length=8),
+            field=fields.CharEnumField(default=AttachmentKind.LINK, db_default=AttachmentKind.LINK, description='LINK: LINK\nFILE: FILE', enum_type=AttachmentKind, max_length=8),
         ),
         ops.AddField(
             model_name='Attachment',
@@ -112,6 +126,9 @@ class Migration(migrations.Migration):
             name='uploader_id',
             field=fields.UUIDField(null=True, db_index=True),
         ),
+        # Undone after the AddField below is: Tortoise 1.1's SQLite editor removes a foreign key's constraint
+        # but keeps its column, which redoing the migration would then add twice.
+        ops.RunPython(nothing, drop_leftover_attachment_column),
         ops.AddField(
             model_name='TicketEvent',
             name='attachment',
@@ -120,7 +137,7 @@ class Migration(migrations.Migration):
         ops.AddField(
             model_name='TicketEvent',
             name='internal',
-            field=fields.BooleanField(default=False),
+            field=fields.BooleanField(default=False, db_default=False),
         ),
         ops.RunPython(forward, backward),
     ]
