@@ -6,7 +6,9 @@ Environment:
                                    (concurrency, trigram search, several processes); those tests skip without it
     TICKETDESK_TEST_BROADCAST_URL  the broker of every test app (redis://...); default memory://
     TICKETDESK_TEST_REDIS_URL      a Redis for the tests that need one (several processes); they skip without it
-The databases named here are wiped by the tests. S3 is always moto's server, started on loopback (`s3_server`).
+The databases named here are wiped by the tests; with a PostgreSQL URL ending in /<name>, so is the database
+<name>_template, which each session migrates once and copies for every test. S3 is always moto's server,
+started on loopback (`s3_server`).
 """
 
 from __future__ import annotations
@@ -20,11 +22,13 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import boto3
@@ -57,23 +61,66 @@ async def reset_postgres(url: str) -> None:
         await conn.close()
 
 
+def _migrate(url: str) -> None:
+    """Apply every migration to the store at `url`, as `ticketdesk migrate` does, in a process of its own."""
+    env = {**os.environ, "TICKETDESK_DATABASE_URL": url}
+    subprocess.run([sys.executable, "-m", "ticketdesk.cli", "migrate"], env=env, check=True, timeout=120)
+
+
+def _in_a_thread(work: Coroutine[Any, Any, None]) -> None:
+    """Run `work` to the end in an event loop of its own (session fixtures run beside the tests' loops)."""
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, work).result()
+
+
+# Applying the migrations costs Tortoise over a second per store, and most tests want a store, not a migration:
+# each session migrates one template store per backend, and each test gets a copy. tests/test_store.py and the
+# `postgres_url` fixture still migrate from nothing.
 @pytest.fixture(scope="session")
 def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """An SQLite store with every migration applied, made once per session by `ticketdesk migrate` in a process
-    of its own: applying them costs Tortoise over a second per store, and most tests want a store, not a
-    migration (tests/test_store.py migrates from scratch)."""
+    """An SQLite store with every migration applied."""
     path = tmp_path_factory.mktemp("template") / "ticketdesk.db"
-    env = {**os.environ, "TICKETDESK_DATABASE_URL": f"sqlite://{path}"}
-    subprocess.run([sys.executable, "-m", "ticketdesk.cli", "migrate"], env=env, check=True, timeout=120)
+    _migrate(f"sqlite://{path}")
     return path
 
 
+@pytest.fixture(scope="session")
+def postgres_template() -> str | None:
+    """With TICKETDESK_TEST_DATABASE_URL=postgres://.../<name>: the database `<name>_template`, every migration
+    applied (None without a PostgreSQL URL)."""
+    url = os.environ.get("TICKETDESK_TEST_DATABASE_URL", "")
+    if not url.startswith("postgres"):
+        return None
+    template = f"{_database_name(url)}_template"
+    _in_a_thread(_recreate_database(url, template, None))
+    _migrate(_with_database(url, template))
+    return template
+
+
+async def _recreate_database(url: str, name: str, template: str | None) -> None:
+    """Drop database `name` of the server at `url` (whoever is connected) and create it anew, from `template`."""
+    conn = await asyncpg.connect(_with_database(url, "postgres").replace("postgres://", "postgresql://", 1))
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await conn.execute(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
+    finally:
+        await conn.close()
+
+
+def _database_name(url: str) -> str:
+    return urlsplit(url).path.lstrip("/")
+
+
+def _with_database(url: str, name: str) -> str:
+    return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
+
+
 @pytest.fixture
-async def database_url(tmp_path: Path, migrated_sqlite: Path) -> str:
+async def database_url(tmp_path: Path, migrated_sqlite: Path, postgres_template: str | None) -> str:
     """The store of one test: fresh, migrated and empty."""
     url = os.environ.get("TICKETDESK_TEST_DATABASE_URL", "")
-    if url.startswith("postgres"):
-        await reset_postgres(url)
+    if url.startswith("postgres") and postgres_template is not None:
+        await _recreate_database(url, _database_name(url), postgres_template)
         return url
     shutil.copyfile(migrated_sqlite, tmp_path / "ticketdesk.db")
     return f"sqlite://{tmp_path / 'ticketdesk.db'}"
