@@ -29,9 +29,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
+from xml.etree import ElementTree
 
 import asyncpg
-import boto3
 import httpx
 import pytest
 import uvicorn
@@ -322,20 +322,22 @@ class S3Server:
     endpoint: str
     bucket: str
 
-    def client(self) -> Any:
-        """A boto3 S3 client of the server, for looking at what the app stored."""
-        return boto3.client(
-            "s3",
-            endpoint_url=self.endpoint,
-            aws_access_key_id="test",
-            aws_secret_access_key="test",
-            region_name="us-east-1",
-        )
+    # Plain S3 REST calls (moto takes them unsigned), to look at what the app stored without the app's own
+    # library; not boto3, whose import leaves the test process a heap that each app start then collects.
+    def create_bucket(self) -> None:
+        """Make the bucket (S3's CreateBucket)."""
+        httpx.put(f"{self.endpoint}/{self.bucket}").raise_for_status()
+
+    def put(self, key: str, content: bytes) -> None:
+        """Store an object (S3's PutObject)."""
+        httpx.put(f"{self.endpoint}/{self.bucket}/{key}", content=content).raise_for_status()
 
     def keys(self, prefix: str) -> list[str]:
-        """Every object key under `prefix/`."""
-        pages = self.client().get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=f"{prefix}/")
-        return [item["Key"] for page in pages for item in page.get("Contents", [])]
+        """Every object key under `prefix/` (S3's ListObjectsV2; the tests store far fewer than a page)."""
+        response = httpx.get(f"{self.endpoint}/{self.bucket}", params={"list-type": "2", "prefix": f"{prefix}/"})
+        response.raise_for_status()
+        namespace = "{http://s3.amazonaws.com/doc/2006-03-01/}"
+        return [key.text or "" for key in ElementTree.fromstring(response.content).iter(f"{namespace}Key")]
 
 
 def _wait_until_answering(url: str, process: subprocess.Popen[bytes], seconds: float = 30) -> None:
@@ -361,7 +363,7 @@ def s3_server() -> Iterator[S3Server]:
     try:
         server = S3Server(f"http://127.0.0.1:{port}", "ticketdesk-tests")
         _wait_until_answering(server.endpoint, process)
-        server.client().create_bucket(Bucket=server.bucket)
+        server.create_bucket()
         yield server
     finally:
         process.terminate()

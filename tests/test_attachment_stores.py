@@ -67,7 +67,7 @@ class Backend:
             path.write_bytes(content)
             return
         assert self.s3 is not None
-        self.s3.client().put_object(Bucket=self.s3.bucket, Key=f"{self.prefix}/{key}", Body=content)
+        self.s3.put(f"{self.prefix}/{key}", content)
 
 
 @pytest.fixture(params=["database", "file", "s3"])
