@@ -37,6 +37,7 @@ OPERATIONS: dict[str, tuple[str, dict[str, object]]] = {
         {},
     ),
     "agents": ("{ agents { id } }", {}),
+    "events": ("{ events(first: 1) { edges { cursor } } }", {}),
     "createTicket": (
         'mutation($c: ID) { createTicket(input: {subject: "s", description: "d", category: OTHER, '
         "customerId: $c}) { errors { code } } }",
@@ -89,6 +90,7 @@ CONTRACT: dict[str, set[Role]] = {
     "ticketCounts": PEOPLE,
     "analyzeConversation": set(Role),
     "agents": {Role.AGENT, Role.ADMIN},
+    "events": {Role.AGENT, Role.ADMIN, Role.SERVICE},  # "events is the paged event log for staff and services"
     "createTicket": set(Role),
     "createFromAITransfer": {Role.CUSTOMER, Role.SERVICE},
     "updateTicket": {Role.AGENT, Role.ADMIN},

@@ -39,6 +39,8 @@ PERMISSIONS: Mapping[str, frozenset[Role]] = MappingProxyType(
         "ticketCounts": PEOPLE,
         "analyzeConversation": EVERYONE,
         "agents": STAFF,
+        # A backend's catch-up by polling: staff, and services as customer-facing integrations.
+        "events": frozenset({Role.AGENT, Role.ADMIN, Role.SERVICE}),
         # Mutations
         "createTicket": EVERYONE,
         "createFromAITransfer": frozenset({Role.CUSTOMER, Role.SERVICE}),

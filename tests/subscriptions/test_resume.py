@@ -8,9 +8,10 @@ import base64
 import pytest
 
 from tests.conftest import Caller, Clients, make_settings, served_app
-from tests.helpers import create, set_status
+from tests.helpers import create, set_status, walk
 from tests.operations import ADD_MESSAGE, ADD_NOTE
 from tests.subscriptions.wsclient import TICKET_EVENTS, connect, subscribed
+from tests.test_event_feed import poll
 from ticketdesk.models.enums import Role
 
 
@@ -119,3 +120,15 @@ async def test_cursor_older_than_the_resume_window_is_cursor_expired(database_ur
             refused = await socket.receive()
     assert refused["payload"]["errors"][0]["extensions"]["code"] == "CURSOR_EXPIRED"
     assert "reload with queries" in refused["payload"]["errors"][0]["message"]
+
+
+async def test_the_feed_takes_the_cursors_subscriptions_resume_from(
+    live: Clients, customer: Caller, agent: Caller
+) -> None:
+    ticket = await create(customer)
+    async with subscribed(live, agent.token or "") as socket:
+        await walk(agent, ticket["id"], "IN_PROGRESS")
+        live = await socket.event("1")
+    await walk(agent, ticket["id"], "RESOLVED")
+    after_live, _ = await poll(agent, after=live["cursor"])
+    assert [e["node"]["type"] for e in after_live] == ["STATUS_CHANGED"]

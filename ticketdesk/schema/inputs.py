@@ -8,7 +8,7 @@ from typing import Any
 import strawberry
 from strawberry.scalars import JSON
 
-from ticketdesk.models.enums import Category, Priority, SenderType, Source, Status, TicketOrderField
+from ticketdesk.models.enums import Category, EventType, Priority, SenderType, Source, Status, TicketOrderField
 from ticketdesk.parsing import parse_text, parse_uuid, to_utc
 from ticketdesk.resolvers.listing import TicketQuery
 from ticketdesk.resolvers.tickets import NewTicket, TicketEdit
@@ -172,3 +172,11 @@ class UpdateTicketInput:
         return TicketEdit(
             subject=self.subject, description=self.description, category=self.category, priority=self.priority
         )
+
+
+@strawberry.input(description="Which events the feed returns: AND across fields, OR within types.")
+class EventFilter:
+    types: list[EventType] | None = strawberry.field(default=None, description="Any of these event types.")
+    ticket_id: strawberry.ID | None = strawberry.field(
+        default=None, description='Only this ticket\'s events (UUID or reference "TCK-000042").'
+    )

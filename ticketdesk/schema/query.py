@@ -8,12 +8,12 @@ import strawberry
 
 from ticketdesk.context import Info
 from ticketdesk.models.enums import Category, Priority, Status
-from ticketdesk.resolvers import listing, people, tickets, transfers
+from ticketdesk.resolvers import feed, listing, people, tickets, transfers
 from ticketdesk.schema.enums import OrderDirection
 from ticketdesk.schema.gate import gated
-from ticketdesk.schema.inputs import ConversationMessageInput, TicketFilter, TicketOrder
+from ticketdesk.schema.inputs import ConversationMessageInput, EventFilter, TicketFilter, TicketOrder
 from ticketdesk.schema.loading import preload, selected
-from ticketdesk.schema.types import Agent, PageInfo, Ticket, Viewer
+from ticketdesk.schema.types import Agent, PageInfo, Ticket, TicketEventConnection, Viewer
 
 
 @strawberry.type(description="A ticket and its cursor.")
@@ -144,6 +144,28 @@ class Query:
             matched_keywords=list(result.matched_keywords),
             suggested_subject=result.suggested_subject,
         )
+
+    @strawberry.field(
+        description="The event log, oldest first, as far as the viewer may see it (staff; services see no "
+        "internal content): poll with `after` = the last cursor seen (the same cursors as a subscription's "
+        "`since`) to miss nothing and repeat nothing."
+    )
+    async def events(
+        self,
+        info: Info,
+        after: Annotated[str | None, strawberry.argument(description="Start after this event's cursor.")] = None,
+        first: Annotated[int | None, strawberry.argument(description="Page size, 1-100 (default 20).")] = None,
+        filter: EventFilter | None = None,
+    ) -> TicketEventConnection:
+        page = await feed.event_feed(
+            info.context.caller,
+            after,
+            first,
+            filter.types if filter else None,
+            filter.ticket_id if filter else None,
+            info.context.settings.max_page_size,
+        )
+        return TicketEventConnection.of(page)
 
     @strawberry.field(description="Agents and admins, for assignment (agents and admins only).")
     async def agents(self) -> list[Agent]:

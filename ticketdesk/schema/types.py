@@ -24,6 +24,7 @@ from ticketdesk.models.enums import (
     Status,
 )
 from ticketdesk.parsing import event_cursor
+from ticketdesk.resolvers.timeline import EventPage
 from ticketdesk.resolvers.timeline import timeline as ticket_timeline
 from ticketdesk.schema.loading import Loading, loaded
 
@@ -349,13 +350,7 @@ class Ticket:
         page = await ticket_timeline(
             info.context.caller, self.row.id, first, after, info.context.loaders.timelines.load
         )
-        edges = [TicketEventEdge(cursor=event_cursor(row.seq), node=TicketEvent.of(row)) for row in page.events]
-        return TicketEventConnection(
-            edges=edges,
-            page_info=PageInfo.of(
-                [edge.cursor for edge in edges], has_next=page.has_next, has_previous=page.has_previous
-            ),
-        )
+        return TicketEventConnection.of(page)
 
 
 @strawberry.type(description="One recorded change of a ticket.")
@@ -465,10 +460,17 @@ class TicketEventEdge:
     node: TicketEvent = strawberry.field(description="The event.")
 
 
-@strawberry.type(description="A page of a ticket's events.")
+@strawberry.type(description="A page of events: a ticket's timeline, or the event feed.")
 class TicketEventConnection:
     edges: list[TicketEventEdge] = strawberry.field(description="The events with their cursors.")
     page_info: PageInfo = strawberry.field(description="Where this page stands.")
+
+    @classmethod
+    def of(cls, page: EventPage) -> TicketEventConnection:
+        """The GraphQL view of a page of events."""
+        edges = [TicketEventEdge(cursor=event_cursor(row.seq), node=TicketEvent.of(row)) for row in page.events]
+        cursors = [edge.cursor for edge in edges]
+        return cls(edges=edges, page_info=PageInfo.of(cursors, has_next=page.has_next, has_previous=page.has_previous))
 
     @strawberry.field(description="The events of this page.")
     def nodes(self) -> list[TicketEvent]:
