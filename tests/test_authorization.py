@@ -38,6 +38,7 @@ OPERATIONS: dict[str, tuple[str, dict[str, object]]] = {
     ),
     "agents": ("{ agents { id } }", {}),
     "events": ("{ events(first: 1) { edges { cursor } } }", {}),
+    "createInboundSource": ('mutation { createInboundSource(name: "Not A Name!") { errors { code } } }', {}),
     "createTicket": (
         'mutation($c: ID) { createTicket(input: {subject: "s", description: "d", category: OTHER, '
         "customerId: $c}) { errors { code } } }",
@@ -90,7 +91,8 @@ CONTRACT: dict[str, set[Role]] = {
     "ticketCounts": PEOPLE,
     "analyzeConversation": set(Role),
     "agents": {Role.AGENT, Role.ADMIN},
-    "events": {Role.AGENT, Role.ADMIN, Role.SERVICE},  # "events is the paged event log for staff and services"
+    "events": {Role.AGENT, Role.ADMIN, Role.SERVICE},
+    "createInboundSource": {Role.ADMIN},  # "events is the paged event log for staff and services"
     "createTicket": set(Role),
     "createFromAITransfer": {Role.CUSTOMER, Role.SERVICE},
     "updateTicket": {Role.AGENT, Role.ADMIN},

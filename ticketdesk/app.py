@@ -18,7 +18,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from tortoise.context import TortoiseContext
 
-from ticketdesk import links
+from ticketdesk import inbound, links
 from ticketdesk.auth import TokenVerifier, bearer_token
 from ticketdesk.downloads import download_endpoint
 from ticketdesk.errors import Unauthenticated
@@ -111,6 +111,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/readyz", readyz),
             Route("/graphql", graphql, methods=["GET", "POST"]),
             Route(f"{links.PATH}/{{id}}", download_endpoint(settings, tokens, files), methods=["GET", "HEAD"]),
+            Route(inbound.PATH, inbound.inbound_endpoint(settings, rates, hub.publish), methods=["POST"]),
             WebSocketRoute("/graphql", graphql),
             *(asset_routes(cache_dir(settings)) if settings.graphiql_enabled else []),
         ],

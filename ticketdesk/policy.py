@@ -53,6 +53,7 @@ PERMISSIONS: Mapping[str, frozenset[Role]] = MappingProxyType(
         "decideEscalation": frozenset({Role.ADMIN}),
         "submitFeedback": frozenset({Role.CUSTOMER}),
         "uploadAttachment": PEOPLE,
+        "createInboundSource": frozenset({Role.ADMIN}),
         # Subscriptions
         "ticketEvents": PEOPLE,
         "ticketStatusChanged": PEOPLE,

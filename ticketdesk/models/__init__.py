@@ -6,6 +6,7 @@ from ticketdesk.models.attachments import Attachment, ContentChunk, FileContent
 from ticketdesk.models.escalations import EscalationRequest
 from ticketdesk.models.events import TicketEvent
 from ticketdesk.models.feedback import Feedback
+from ticketdesk.models.inbound import InboundSource
 from ticketdesk.models.messages import Message
 from ticketdesk.models.people import Principal
 from ticketdesk.models.search import TicketSearch
@@ -22,6 +23,7 @@ MODEL_MODULES = [
     "ticketdesk.models.transfers",
     "ticketdesk.models.events",
     "ticketdesk.models.search",
+    "ticketdesk.models.inbound",
 ]
 
 __all__ = [
@@ -33,6 +35,7 @@ __all__ = [
     "EscalationRequest",
     "Feedback",
     "FileContent",
+    "InboundSource",
     "Message",
     "Principal",
     "Ticket",

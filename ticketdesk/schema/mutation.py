@@ -14,13 +14,14 @@ from strawberry.file_uploads import Upload
 from ticketdesk.context import Info
 from ticketdesk.models.enums import Priority, Status
 from ticketdesk.parsing import parse_uuid
-from ticketdesk.resolvers import attachments, escalations, feedback, messages, tickets, transfers
+from ticketdesk.resolvers import attachments, escalations, feedback, inbound, messages, tickets, transfers
 from ticketdesk.schema.gate import gated
 from ticketdesk.schema.inputs import AITransferInput, CreateTicketInput, UpdateTicketInput
 from ticketdesk.schema.payloads import (
     AttachmentPayload,
     EscalationPayload,
     FeedbackPayload,
+    InboundSourcePayload,
     MessagePayload,
     TicketPayload,
 )
@@ -132,3 +133,11 @@ class Mutation:
         return AttachmentPayload.of(
             *await attachments.upload_attachment(context.actor, context.files, received, ticket_id, bool(internal))
         )
+
+    @strawberry.mutation(
+        description="Let another system open tickets: POST /webhooks/inbound/<name>, signed per Standard Webhooks "
+        "with the secret this returns once (admins)."
+    )
+    async def create_inbound_source(self, name: str) -> InboundSourcePayload:
+        created, secret = await inbound.create_inbound_source(name)
+        return InboundSourcePayload(name=created, secret=secret)

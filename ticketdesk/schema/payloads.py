@@ -84,3 +84,12 @@ class AttachmentPayload:
     def of(cls, attachment: models.Attachment, ticket: models.Ticket | None) -> AttachmentPayload:
         """The payload of an uploaded file, pending or joined to `ticket`."""
         return cls(attachment=Attachment.of(attachment), ticket=Ticket.of(ticket) if ticket is not None else None)
+
+
+@strawberry.type(description="An inbound source: another system that opens tickets through /webhooks/inbound/<name>.")
+class InboundSourcePayload:
+    name: str | None = strawberry.field(default=None, description="The source's name, in its URL.")
+    secret: str | None = strawberry.field(
+        default=None, description="The signing secret (whsec_...), shown this once: store it in the sending system."
+    )
+    errors: list[UserError] = strawberry.field(default_factory=list, description="Empty on success.")
