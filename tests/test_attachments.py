@@ -250,6 +250,10 @@ async def test_multipart_is_for_uploads_only(customer: Caller) -> None:
         "/graphql", data={"operations": other, "map": "{}"}, files={"x": ("a.txt", b"a")}, headers=headers
     )
     assert response.status_code == 400 and "only for uploadAttachment" in response.text
+    without_files = await customer.http.post(
+        "/graphql", files={"operations": (None, other), "map": (None, "{}")}, headers=headers
+    )
+    assert without_files.status_code == 400 and "only for uploadAttachment" in without_files.text
     malformed = [
         {"operations": json.dumps({"query": UPLOAD, "variables": {"file": None}}), "map": "[1]"},
         {"operations": "not json", "map": json.dumps({"0": ["variables.file"]})},

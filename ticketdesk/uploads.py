@@ -179,6 +179,9 @@ class _Receiving:
             self._data(self.part, value)
         elif kind == "end" and self.part is not None:
             self._end(self.part)
+            if self.files_map is not None and self.admitted is None:
+                # As soon as operations and map are in: the operation is judged before any file is read.
+                self.admitted = await self.admit(_operations(self.fields), self.files_map)
 
     async def _begin(self, part: _Part) -> None:
         self.part = part
@@ -186,10 +189,8 @@ class _Receiving:
             if part.name in self.fields or self.files_map is not None:
                 raise MalformedUpload("A multipart request sends the fields operations and map, once each, then files.")
             return
-        if self.files_map is None:
+        if self.files_map is None or self.admitted is None:
             raise MalformedUpload("Send the operations and map fields before the files.")
-        if self.admitted is None:
-            self.admitted = await self.admit(_operations(self.fields), self.files_map)
         if part.name not in self.files_map or part.name in self.files:
             raise MalformedUpload(f"The file part {part.name!r} is not named (once) in map.")
         if not self.admitted:
@@ -224,6 +225,8 @@ class _Receiving:
     def request(self) -> dict[str, Any]:
         """The GraphQL request, its file variables set; files never received refused with why."""
         operations = _operations(self.fields)
+        if self.files_map is None:
+            raise MalformedUpload("The map field is missing: send operations, then map, then the files.")
         for name in self.files_map or {}:
             if name not in self.files:
                 if self.stopped is None:
