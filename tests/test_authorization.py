@@ -39,6 +39,25 @@ OPERATIONS: dict[str, tuple[str, dict[str, object]]] = {
     "agents": ("{ agents { id } }", {}),
     "events": ("{ events(first: 1) { edges { cursor } } }", {}),
     "createInboundSource": ('mutation { createInboundSource(name: "Not A Name!") { errors { code } } }', {}),
+    "webhooks": ("{ webhooks { id } }", {}),
+    "webhookDeliveries": (
+        "query($id: ID!) { webhookDeliveries(webhookId: $id) { nodes { id } } }",
+        {"id": MISSING},
+    ),
+    "createWebhook": ('mutation { createWebhook(input: {url: "ftp://nowhere"}) { errors { code } } }', {}),
+    "updateWebhook": (
+        "mutation($id: ID!) { updateWebhook(id: $id, input: {enabled: false}) { errors { code } } }",
+        {"id": MISSING},
+    ),
+    "deleteWebhook": ("mutation($id: ID!) { deleteWebhook(id: $id) { errors { code } } }", {"id": MISSING}),
+    "rotateWebhookSecret": (
+        "mutation($id: ID!) { rotateWebhookSecret(id: $id) { errors { code } } }",
+        {"id": MISSING},
+    ),
+    "redeliverWebhook": (
+        "mutation($id: ID!) { redeliverWebhook(deliveryId: $id) { errors { code } } }",
+        {"id": MISSING},
+    ),
     "createTicket": (
         'mutation($c: ID) { createTicket(input: {subject: "s", description: "d", category: OTHER, '
         "customerId: $c}) { errors { code } } }",
@@ -92,7 +111,14 @@ CONTRACT: dict[str, set[Role]] = {
     "analyzeConversation": set(Role),
     "agents": {Role.AGENT, Role.ADMIN},
     "events": {Role.AGENT, Role.ADMIN, Role.SERVICE},
-    "createInboundSource": {Role.ADMIN},  # "events is the paged event log for staff and services"
+    "createInboundSource": {Role.ADMIN},
+    "webhooks": {Role.ADMIN},
+    "webhookDeliveries": {Role.ADMIN},
+    "createWebhook": {Role.ADMIN},
+    "updateWebhook": {Role.ADMIN},
+    "deleteWebhook": {Role.ADMIN},
+    "rotateWebhookSecret": {Role.ADMIN},
+    "redeliverWebhook": {Role.ADMIN},  # "events is the paged event log for staff and services"
     "createTicket": set(Role),
     "createFromAITransfer": {Role.CUSTOMER, Role.SERVICE},
     "updateTicket": {Role.AGENT, Role.ADMIN},

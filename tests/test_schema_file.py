@@ -12,13 +12,6 @@ from ticketdesk.schema import export_sdl
 
 ROOT = Path(__file__).resolve().parent.parent
 API_MD = ROOT.parent / "shared" / "design" / "API.md"
-# Contract v3 names whose features are still open issues: each leaves this set when its issue lands.
-NOT_YET = {
-    # Issue 11, webhooks and the event feed.
-    *("Webhook", "WebhookDelivery", "DeliveryStatus", "WebhookPayload", "CreateWebhookInput", "UpdateWebhookInput"),
-    *("webhooks", "webhookDeliveries", "createWebhook", "updateWebhook"),
-    *("deleteWebhook", "rotateWebhookSecret", "redeliverWebhook"),
-}
 
 
 def test_schema_file_is_fresh() -> None:
@@ -50,21 +43,17 @@ def test_schema_holds_the_contracts_names() -> None:
     block = re.sub(r"#.*", "", "\n".join(re.findall(r"```graphql\n(.*?)```", contract, re.S)))
     declared = set(re.findall(r"(?:type|enum)\s+(\w+)", block))
     assert declared, "the contract's type blocks were not found"
-    for name in declared - NOT_YET:
+    for name in declared:
         assert name in schema.type_map, name
     for type_name, fields in re.findall(r"type\s+(\w+)\s*\{(.*?)\}", block, re.S):
-        if type_name in NOT_YET:
-            continue
         kind = schema.type_map[type_name]
         assert isinstance(kind, GraphQLObjectType)
         for field in re.findall(r"(\w+)(?:\([^)]*\))?\s*:", fields):
-            assert field in kind.fields or f"{type_name}.{field}" in NOT_YET, f"{type_name}.{field}"
+            assert field in kind.fields, f"{type_name}.{field}"
     for enum_name, values in re.findall(r"enum\s+(\w+)\s*\{(.*?)\}", block, re.S):
-        if enum_name in NOT_YET:
-            continue
         kind = schema.type_map[enum_name]
         assert isinstance(kind, GraphQLEnumType)
         assert set(values.split()) == set(kind.values), enum_name
     operations = set(re.findall(r"^(\w+)\(", block, re.M)) | {"viewer", "agents"}
     roots = {**schema.query_type.fields, **schema.mutation_type.fields}  # type: ignore[union-attr]
-    assert sorted(operations - NOT_YET - set(roots) - {"ticketEvents", "ticketStatusChanged"}) == []
+    assert sorted(operations - set(roots) - {"ticketEvents", "ticketStatusChanged"}) == []

@@ -27,6 +27,7 @@ from ticketdesk.middleware import BodyLimit
 from ticketdesk.models.blobs import ContentStore, open_content_store
 from ticketdesk.models.files import sweep
 from ticketdesk.models.store import open_store, ping
+from ticketdesk.outbound import WebhookWorker
 from ticketdesk.policy import OPERATORS
 from ticketdesk.ratelimit import RateLimits
 from ticketdesk.settings import Settings
@@ -64,6 +65,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         try:
             await hub.start()
             tasks.start("ticketdesk-attachment-sweep", lambda: sweep_forever(settings, files))
+            tasks.start("ticketdesk-webhooks", WebhookWorker(settings).run_forever)
             try:
                 with settled_garbage_collector(settings.gc_young_threshold):
                     log.info(

@@ -41,6 +41,8 @@ PERMISSIONS: Mapping[str, frozenset[Role]] = MappingProxyType(
         "agents": STAFF,
         # A backend's catch-up by polling: staff, and services as customer-facing integrations.
         "events": frozenset({Role.AGENT, Role.ADMIN, Role.SERVICE}),
+        "webhooks": frozenset({Role.ADMIN}),
+        "webhookDeliveries": frozenset({Role.ADMIN}),
         # Mutations
         "createTicket": EVERYONE,
         "createFromAITransfer": frozenset({Role.CUSTOMER, Role.SERVICE}),
@@ -54,6 +56,11 @@ PERMISSIONS: Mapping[str, frozenset[Role]] = MappingProxyType(
         "submitFeedback": frozenset({Role.CUSTOMER}),
         "uploadAttachment": PEOPLE,
         "createInboundSource": frozenset({Role.ADMIN}),
+        "createWebhook": frozenset({Role.ADMIN}),
+        "updateWebhook": frozenset({Role.ADMIN}),
+        "deleteWebhook": frozenset({Role.ADMIN}),
+        "rotateWebhookSecret": frozenset({Role.ADMIN}),
+        "redeliverWebhook": frozenset({Role.ADMIN}),
         # Subscriptions
         "ticketEvents": PEOPLE,
         "ticketStatusChanged": PEOPLE,

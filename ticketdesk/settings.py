@@ -53,6 +53,16 @@ class Settings(BaseSettings):
     attachment_link_seconds: int = Field(default=300, gt=0)  # how long a download link stays valid
     # Where uploads are spooled while they arrive (default: the system's temporary folder).
     attachment_spool_dir: Path | None = None
+    # Outbound webhooks (see ticketdesk.outbound): the first retry's delay (doubling, with jitter, up to an hour),
+    # how long a webhook may fail before it is disabled, how long a receiver has to answer, how often each process
+    # looks for events to deliver, how many deliveries per webhook are kept for the admin's view, and whether
+    # receivers on private, loopback or link-local addresses are allowed outside development.
+    webhook_retry_seconds: float = Field(default=5.0, gt=0)
+    webhook_disable_hours: float = Field(default=24.0, gt=0)
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0)
+    webhook_poll_seconds: float = Field(default=1.0, gt=0)
+    webhook_delivery_retention: int = Field(default=1000, gt=0)
+    webhook_allow_private: bool = False
     # The address clients reach this service at (https://support.bank.example): download links are built on
     # it. Empty: on the address each request came to.
     public_url: str = ""

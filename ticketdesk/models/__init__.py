@@ -12,6 +12,7 @@ from ticketdesk.models.people import Principal
 from ticketdesk.models.search import TicketSearch
 from ticketdesk.models.tickets import Counter, Ticket
 from ticketdesk.models.transfers import AITransfer
+from ticketdesk.models.webhooks import Webhook, WebhookDelivery
 
 MODEL_MODULES = [
     "ticketdesk.models.people",
@@ -24,6 +25,7 @@ MODEL_MODULES = [
     "ticketdesk.models.events",
     "ticketdesk.models.search",
     "ticketdesk.models.inbound",
+    "ticketdesk.models.webhooks",
 ]
 
 __all__ = [
@@ -41,4 +43,6 @@ __all__ = [
     "Ticket",
     "TicketEvent",
     "TicketSearch",
+    "Webhook",
+    "WebhookDelivery",
 ]

@@ -128,6 +128,14 @@ class AttachmentKind(str, enum.Enum):
     FILE = "FILE"
 
 
+class DeliveryStatus(str, enum.Enum):
+    """Where one attempt to deliver an event to a webhook stands."""
+
+    PENDING = "PENDING"
+    SUCCEEDED = "SUCCEEDED"
+    FAILED = "FAILED"
+
+
 class TicketOrderField(str, enum.Enum):
     """What a ticket list is sorted by; ties are broken by number."""
 

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import re
-import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -20,9 +18,9 @@ from ticketdesk.models.inbound import NAME_MAX
 from ticketdesk.parsing import parse_uuid
 from ticketdesk.resolvers.tickets import KEY_MAX, NewTicket, create_ticket
 from ticketdesk.resolvers.transaction import Actor
+from ticketdesk.resolvers.webhooks import new_secret
 
 NAME = re.compile(rf"[a-z0-9][a-z0-9-]{{0,{NAME_MAX - 1}}}")
-SECRET_BYTES = 32
 EXTERNAL_ID_MAX = 200
 NEVER = dt.datetime.max.replace(tzinfo=dt.UTC)
 
@@ -35,7 +33,7 @@ async def create_inbound_source(name: str) -> tuple[str, str]:
             "(it becomes part of the URL /webhooks/inbound/<name>).",
             "name",
         )
-    secret = "whsec_" + base64.b64encode(secrets.token_bytes(SECRET_BYTES)).decode()
+    secret = new_secret()
     try:
         await InboundSource.create(name=name, secret=secret)
     except IntegrityError:

@@ -29,6 +29,11 @@ AttachmentKind = strawberry.enum(
     name="AttachmentKind",
     description="LINK: a URL the client gave. FILE: a file uploaded with uploadAttachment, downloaded through `url`.",
 )
+DeliveryStatus = strawberry.enum(
+    enums.DeliveryStatus,
+    name="DeliveryStatus",
+    description="One attempt to deliver an event: SUCCEEDED (a 2xx answer), FAILED (retried later), PENDING.",
+)
 TicketOrderField = strawberry.enum(
     enums.TicketOrderField, name="TicketOrderField", description="What to sort tickets by."
 )

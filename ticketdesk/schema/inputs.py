@@ -13,6 +13,7 @@ from ticketdesk.parsing import parse_text, parse_uuid, to_utc
 from ticketdesk.resolvers.listing import TicketQuery
 from ticketdesk.resolvers.tickets import NewTicket, TicketEdit
 from ticketdesk.resolvers.transfers import ConversationLine, Handoff
+from ticketdesk.resolvers.webhooks import WebhookEdit
 from ticketdesk.schema.enums import OrderDirection
 from ticketdesk.settings import Settings
 
@@ -180,3 +181,40 @@ class EventFilter:
     ticket_id: strawberry.ID | None = strawberry.field(
         default=None, description='Only this ticket\'s events (UUID or reference "TCK-000042").'
     )
+
+
+@strawberry.input(description="A new outbound webhook.")
+class CreateWebhookInput:
+    url: str = strawberry.field(description="https:// endpoint (plain http only to loopback, in development).")
+    events: list[EventType] | None = strawberry.field(default=None, description="Types to receive; null or empty: all.")
+    include_internal: bool | None = strawberry.field(
+        default=None, description="Receive internal notes and files too (default false)."
+    )
+    description: str | None = strawberry.field(default=None, description="What it is for (up to 500 characters).")
+
+    def to_command(self) -> WebhookEdit:
+        """The resolver's form of this input."""
+        return WebhookEdit(
+            url=self.url, events=self.events, include_internal=self.include_internal, description=self.description
+        )
+
+
+@strawberry.input(description="What to change of a webhook; null leaves a field as it is.")
+class UpdateWebhookInput:
+    url: str | None = strawberry.field(default=None, description="A new endpoint.")
+    events: list[EventType] | None = strawberry.field(default=None, description="Types to receive; empty: all.")
+    include_internal: bool | None = strawberry.field(default=None, description="Receive internal content or not.")
+    description: str | None = strawberry.field(default=None, description="What it is for.")
+    enabled: bool | None = strawberry.field(
+        default=None, description="false pauses it; true resumes it from the event it stopped at."
+    )
+
+    def to_command(self) -> WebhookEdit:
+        """The resolver's form of this input."""
+        return WebhookEdit(
+            url=self.url,
+            events=self.events,
+            include_internal=self.include_internal,
+            description=self.description,
+            enabled=self.enabled,
+        )

@@ -14,9 +14,24 @@ from strawberry.file_uploads import Upload
 from ticketdesk.context import Info
 from ticketdesk.models.enums import Priority, Status
 from ticketdesk.parsing import parse_uuid
-from ticketdesk.resolvers import attachments, escalations, feedback, inbound, messages, tickets, transfers
+from ticketdesk.resolvers import (
+    attachments,
+    escalations,
+    feedback,
+    inbound,
+    messages,
+    tickets,
+    transfers,
+    webhooks,
+)
 from ticketdesk.schema.gate import gated
-from ticketdesk.schema.inputs import AITransferInput, CreateTicketInput, UpdateTicketInput
+from ticketdesk.schema.inputs import (
+    AITransferInput,
+    CreateTicketInput,
+    CreateWebhookInput,
+    UpdateTicketInput,
+    UpdateWebhookInput,
+)
 from ticketdesk.schema.payloads import (
     AttachmentPayload,
     EscalationPayload,
@@ -24,6 +39,7 @@ from ticketdesk.schema.payloads import (
     InboundSourcePayload,
     MessagePayload,
     TicketPayload,
+    WebhookPayload,
 )
 from ticketdesk.uploads import ReceivedFile
 
@@ -141,3 +157,23 @@ class Mutation:
     async def create_inbound_source(self, name: str) -> InboundSourcePayload:
         created, secret = await inbound.create_inbound_source(name)
         return InboundSourcePayload(name=created, secret=secret)
+
+    @strawberry.mutation(description="Subscribe an https endpoint to ticket events; returns its secret once (admins).")
+    async def create_webhook(self, info: Info, input: CreateWebhookInput) -> WebhookPayload:
+        return WebhookPayload.of(*await webhooks.create_webhook(info.context.settings, input.to_command()))
+
+    @strawberry.mutation(description="Change, pause (enabled: false) or resume a webhook (admins).")
+    async def update_webhook(self, info: Info, id: strawberry.ID, input: UpdateWebhookInput) -> WebhookPayload:
+        return WebhookPayload.of(await webhooks.update_webhook(info.context.settings, id, input.to_command()))
+
+    @strawberry.mutation(description="Delete a webhook and its deliveries (admins).")
+    async def delete_webhook(self, id: strawberry.ID) -> WebhookPayload:
+        return WebhookPayload.of(await webhooks.delete_webhook(id))
+
+    @strawberry.mutation(description="Replace a webhook's signing secret; returns the new one once (admins).")
+    async def rotate_webhook_secret(self, id: strawberry.ID) -> WebhookPayload:
+        return WebhookPayload.of(*await webhooks.rotate_secret(id))
+
+    @strawberry.mutation(description="Send a delivery's event to its webhook once more, now (admins).")
+    async def redeliver_webhook(self, info: Info, delivery_id: strawberry.ID) -> WebhookPayload:
+        return WebhookPayload.of(await webhooks.redeliver(info.context.settings, delivery_id))

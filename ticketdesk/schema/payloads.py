@@ -10,7 +10,7 @@ import strawberry
 
 from ticketdesk import errors, models
 from ticketdesk.errors import UserErrorCode
-from ticketdesk.schema.types import Attachment, EscalationRequest, Feedback, Message, Ticket
+from ticketdesk.schema.types import Attachment, EscalationRequest, Feedback, Message, Ticket, Webhook
 
 
 @strawberry.type(description="Why a permitted operation was refused; nothing was changed.")
@@ -93,3 +93,17 @@ class InboundSourcePayload:
         default=None, description="The signing secret (whsec_...), shown this once: store it in the sending system."
     )
     errors: list[UserError] = strawberry.field(default_factory=list, description="Empty on success.")
+
+
+@strawberry.type(description="The webhook a mutation created, changed or deleted.")
+class WebhookPayload:
+    webhook: Webhook | None = strawberry.field(default=None, description="The webhook; null when errors.")
+    secret: str | None = strawberry.field(
+        default=None, description="The signing secret (whsec_...): only from createWebhook and rotateWebhookSecret."
+    )
+    errors: list[UserError] = strawberry.field(default_factory=list, description="Empty on success.")
+
+    @classmethod
+    def of(cls, webhook: models.Webhook, secret: str | None = None) -> WebhookPayload:
+        """The payload of a webhook, with its secret where the mutation shows it."""
+        return cls(webhook=Webhook.of(webhook), secret=secret)

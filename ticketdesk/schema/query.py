@@ -7,13 +7,23 @@ from typing import Annotated
 import strawberry
 
 from ticketdesk.context import Info
-from ticketdesk.models.enums import Category, Priority, Status
-from ticketdesk.resolvers import feed, listing, people, tickets, transfers
+from ticketdesk.models.enums import Category, DeliveryStatus, Priority, Status
+from ticketdesk.resolvers import feed, listing, people, tickets, transfers, webhooks
 from ticketdesk.schema.enums import OrderDirection
 from ticketdesk.schema.gate import gated
 from ticketdesk.schema.inputs import ConversationMessageInput, EventFilter, TicketFilter, TicketOrder
 from ticketdesk.schema.loading import preload, selected
-from ticketdesk.schema.types import Agent, PageInfo, Ticket, TicketEventConnection, Viewer
+from ticketdesk.schema.types import (
+    Agent,
+    PageInfo,
+    Ticket,
+    TicketEventConnection,
+    Viewer,
+    Webhook,
+    WebhookDelivery,
+    WebhookDeliveryConnection,
+    WebhookDeliveryEdge,
+)
 
 
 @strawberry.type(description="A ticket and its cursor.")
@@ -166,6 +176,29 @@ class Query:
             info.context.settings.max_page_size,
         )
         return TicketEventConnection.of(page)
+
+    @strawberry.field(description="Every outbound webhook, oldest first (admins).")
+    async def webhooks(self) -> list[Webhook]:
+        return [Webhook.of(row) for row in await webhooks.list_webhooks()]
+
+    @strawberry.field(description="A webhook's deliveries, newest first, with their status and last error (admins).")
+    async def webhook_deliveries(
+        self,
+        info: Info,
+        webhook_id: strawberry.ID,
+        status: DeliveryStatus | None = None,
+        first: Annotated[int | None, strawberry.argument(description="Page size, 1-100 (default 20).")] = None,
+        after: Annotated[str | None, strawberry.argument(description="Start after this delivery's cursor.")] = None,
+    ) -> WebhookDeliveryConnection:
+        page = await webhooks.list_deliveries(webhook_id, status, first, after, info.context.settings.max_page_size)
+        edges = [
+            WebhookDeliveryEdge(cursor=webhooks.delivery_cursor(row), node=WebhookDelivery.of(row))
+            for row in page.deliveries
+        ]
+        cursors = [edge.cursor for edge in edges]
+        return WebhookDeliveryConnection(
+            edges=edges, page_info=PageInfo.of(cursors, has_next=page.has_next, has_previous=after is not None)
+        )
 
     @strawberry.field(description="Agents and admins, for assignment (agents and admins only).")
     async def agents(self) -> list[Agent]:

@@ -15,6 +15,7 @@ from ticketdesk.context import Info, Loaders
 from ticketdesk.models.enums import (
     AttachmentKind,
     Category,
+    DeliveryStatus,
     EscalationStatus,
     EventType,
     Priority,
@@ -474,4 +475,76 @@ class TicketEventConnection:
 
     @strawberry.field(description="The events of this page.")
     def nodes(self) -> list[TicketEvent]:
+        return [edge.node for edge in self.edges]
+
+
+@strawberry.type(description="An outbound webhook: an https endpoint that receives ticket events, signed (admins).")
+class Webhook:
+    id: strawberry.ID = strawberry.field(description="The webhook's UUID.")
+    url: str = strawberry.field(description="Where events are POSTed.")
+    events: list[EventType] = strawberry.field(description="The event types it receives (every type when empty).")
+    include_internal: bool = strawberry.field(description="Whether internal notes and files are in what it receives.")
+    enabled: bool = strawberry.field(description="False once disabled (by an admin, or after 24 h of failure).")
+    description: str | None = strawberry.field(description="An admin's note of what it is for.")
+    created_at: dt.datetime = strawberry.field(description="When it was created.")
+    last_delivery_at: dt.datetime | None = strawberry.field(description="When an event was last delivered.")
+    failing_since: dt.datetime | None = strawberry.field(description="Since when its current event keeps failing.")
+
+    @classmethod
+    def of(cls, row: models.Webhook) -> Webhook:
+        """The GraphQL view of a stored webhook (never its secret)."""
+        return cls(
+            id=_id(row.id),
+            url=row.url,
+            events=[EventType(name) for name in row.events or []],
+            include_internal=row.include_internal,
+            enabled=row.enabled,
+            description=row.description,
+            created_at=row.created_at,
+            last_delivery_at=row.last_delivery_at,
+            failing_since=row.failing_since,
+        )
+
+
+@strawberry.type(description="One attempt to deliver one event to a webhook.")
+class WebhookDelivery:
+    id: strawberry.ID = strawberry.field(description="The delivery's UUID (what redeliverWebhook takes).")
+    event_cursor: str = strawberry.field(description="The event's cursor: the webhook-id header the receiver got.")
+    event_type: EventType = strawberry.field(description="The event's type.")
+    attempt: int = strawberry.field(description="Which attempt at this event it was (1, 2, ...).")
+    status: DeliveryStatus = strawberry.field(description="How it went.")
+    response_code: int | None = strawberry.field(description="The receiver's HTTP status, if it answered.")
+    error: str | None = strawberry.field(description="What went wrong, if it did.")
+    created_at: dt.datetime = strawberry.field(description="When it was attempted.")
+    next_attempt_at: dt.datetime | None = strawberry.field(description="When the event will be tried again.")
+
+    @classmethod
+    def of(cls, row: models.WebhookDelivery) -> WebhookDelivery:
+        """The GraphQL view of a recorded delivery."""
+        return cls(
+            id=_id(row.id),
+            event_cursor=event_cursor(row.event_seq),
+            event_type=row.event_type,
+            attempt=row.attempt,
+            status=row.status,
+            response_code=row.response_code,
+            error=row.error,
+            created_at=row.created_at,
+            next_attempt_at=row.next_attempt_at,
+        )
+
+
+@strawberry.type(description="A delivery and its cursor.")
+class WebhookDeliveryEdge:
+    cursor: str = strawberry.field(description="Pass as `after` to continue after this delivery.")
+    node: WebhookDelivery = strawberry.field(description="The delivery.")
+
+
+@strawberry.type(description="A page of a webhook's deliveries, newest first.")
+class WebhookDeliveryConnection:
+    edges: list[WebhookDeliveryEdge] = strawberry.field(description="The deliveries with their cursors.")
+    page_info: PageInfo = strawberry.field(description="Where this page stands.")
+
+    @strawberry.field(description="The deliveries of this page.")
+    def nodes(self) -> list[WebhookDelivery]:
         return [edge.node for edge in self.edges]
