@@ -133,6 +133,20 @@ async def test_a_receiver_that_goes_away_gets_everything_when_back(clients: Clie
     assert failed[0]["responseCode"] is None and "Connect" in (failed[0]["error"] or "")
 
 
+async def test_a_receiver_slower_than_the_timeout_is_retried(database_url: str, receiver: Receiver) -> None:
+    async with running_app(make_settings(database_url, **FAST, webhook_timeout_seconds=0.3)) as clients:
+        admin, customer = clients.as_role(Role.ADMIN), clients.as_role(Role.CUSTOMER)
+        receiver.delay = 1.0
+        webhook_id = await _webhook(admin, receiver)
+        ticket = await create(customer)
+        timed_out = (await _deliveries(admin, webhook_id, "FAILED", at_least=1))[-1]
+        assert timed_out["responseCode"] is None and "Timeout" in (timed_out["error"] or "")
+        receiver.delay = 0.0
+        arrived = await receiver.wait_for(1)
+    # The slow answer may have been accepted too: by webhook-id the event arrived once.
+    assert [d.body["data"]["ticketId"] for d in arrived] == [ticket["id"]]
+
+
 async def test_a_webhook_failing_too_long_is_disabled_and_resumes_where_it_stopped(
     database_url: str, receiver: Receiver
 ) -> None:
