@@ -224,6 +224,8 @@ async def record(webhook: Webhook, event: TicketEvent, outcome: Outcome, setting
     now = dt.datetime.now(dt.UTC)
     next_attempt: dt.datetime | None = None
     attempt = webhook.attempt + 1 if advance else 1
+    # Only what delivering decides: an admin's change made meanwhile (url, events, ...) stays.
+    changed = ["position", "attempt", "next_attempt_at", "failing_since", "last_delivery_at"]
     if advance and outcome.delivered:
         webhook.position = event.seq
         webhook.attempt, webhook.next_attempt_at, webhook.failing_since = 0, None, None
@@ -236,8 +238,10 @@ async def record(webhook: Webhook, event: TicketEvent, outcome: Outcome, setting
         webhook.failing_since = webhook.failing_since or now
         if now - webhook.failing_since >= dt.timedelta(hours=settings.webhook_disable_hours):
             webhook.enabled = False
+            changed.append("enabled")
             log.warning("webhook %s disabled after failing since %s", webhook.id, webhook.failing_since)
-    await webhook.save()
+    if advance:
+        await webhook.save(update_fields=changed)
     await WebhookDelivery.create(
         webhook_id=webhook.id,
         event_seq=event.seq,

@@ -70,11 +70,14 @@ async def update_webhook(settings: Settings, webhook_ref: str, edit: WebhookEdit
         webhook.include_internal = edit.include_internal
     if edit.description is not None:
         webhook.description = clean_optional_text(edit.description, "description", limit=DESCRIPTION_MAX)
+    changed = ["url", "events", "include_internal", "description", "enabled"]
     if edit.enabled is not None:
         if edit.enabled and not webhook.enabled:
             webhook.attempt, webhook.next_attempt_at, webhook.failing_since = 0, None, None
+            changed += ["attempt", "next_attempt_at", "failing_since"]
         webhook.enabled = edit.enabled
-    await webhook.save()
+    # Not its position, which the worker moves meanwhile.
+    await webhook.save(update_fields=changed)
     return webhook
 
 
