@@ -9,10 +9,19 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
 log = logging.getLogger("ticketdesk.supervisor")
+
+# The supervised task this code runs in, inherited by the tasks it starts; None while serving a request.
+_background: ContextVar[str | None] = ContextVar("ticketdesk_background_task", default=None)
+
+
+def background_task() -> str | None:
+    """The name of the supervised background task (or one of its subtasks) running this code; None elsewhere."""
+    return _background.get()
 
 
 @dataclass
@@ -58,6 +67,7 @@ class Supervisor:
         return {name: state.report() for name, state in self.states.items()}
 
     async def _supervise(self, name: str, work: Callable[[], Awaitable[None]]) -> None:
+        _background.set(name)  # this task's own context: seen by it and the tasks it starts
         loop = asyncio.get_running_loop()
         state = self.states[name]
         delay = self._first_delay
