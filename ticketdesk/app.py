@@ -140,13 +140,14 @@ def _multipart_max(settings: Settings) -> int:
 async def sweep_forever(settings: Settings, files: ContentStore) -> None:
     """Remove expired pending uploads and content nothing names, every TICKETDESK_ATTACHMENT_SWEEP_SECONDS."""
     while True:
+        # Waits first: a process just started has nothing to sweep that the others (or its last run) left.
+        await asyncio.sleep(settings.attachment_sweep_seconds)
         now = dt.datetime.now(dt.UTC)
         await sweep(
             files,
             pending_before=now - dt.timedelta(hours=settings.attachment_pending_hours),
             untouched_before=now - dt.timedelta(seconds=CONTENT_GRACE_SECONDS),
         )
-        await asyncio.sleep(settings.attachment_sweep_seconds)
 
 
 @contextlib.contextmanager

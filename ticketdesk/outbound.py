@@ -272,8 +272,9 @@ class WebhookWorker:
     async def run_forever(self) -> None:
         """Deliver until cancelled; look again at once after delivering, else after the poll interval."""
         while True:
-            if not await self.deliver_due():
-                await asyncio.sleep(self.settings.webhook_poll_seconds)
+            await asyncio.sleep(self.settings.webhook_poll_seconds)
+            while await self.deliver_due():
+                pass
 
     async def deliver_due(self) -> bool:
         """One event to each webhook that is due and has one; whether any was sent."""
