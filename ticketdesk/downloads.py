@@ -22,6 +22,7 @@ from starlette.responses import PlainTextResponse, Response, StreamingResponse
 
 from ticketdesk.auth import TokenVerifier, Viewer, bearer_token
 from ticketdesk.errors import Unauthenticated
+from ticketdesk.filetypes import TEXT_TYPES
 from ticketdesk.links import InvalidLink, LinkHolder, verify_link
 from ticketdesk.models import Attachment, Ticket
 from ticketdesk.models.blobs import ContentStore
@@ -35,7 +36,6 @@ REFUSED = (
 )
 NEVER = dt.datetime.max.replace(tzinfo=dt.UTC)  # a link's viewer: the link's own expiry was checked
 RANGE = re.compile(r"bytes=([0-9]{0,18})-([0-9]{0,18})")
-TEXT_TYPES = ("text/plain", "text/csv", "application/json")
 
 
 def download_endpoint(
