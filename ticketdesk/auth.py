@@ -21,6 +21,11 @@ from ticketdesk.settings import Settings
 TOKEN_EXPIRED = "The token has expired; sign in again for a fresh one."
 
 
+# The expiry of a viewer the server stands in for (a shared feed, a download link's holder, an inbound source):
+# no token of theirs can expire.
+NEVER_EXPIRES = dt.datetime.max.replace(tzinfo=dt.UTC)
+
+
 @dataclass(frozen=True)
 class Viewer:
     """The authenticated caller, from a verified token's claims."""

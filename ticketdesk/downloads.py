@@ -12,7 +12,6 @@ byte ranges (`Range`, `If-Range` against the SHA-256 ETag) so mobile clients res
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from urllib.parse import quote
@@ -20,7 +19,7 @@ from urllib.parse import quote
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response, StreamingResponse
 
-from ticketdesk.auth import TokenVerifier, Viewer, bearer_token
+from ticketdesk.auth import NEVER_EXPIRES, TokenVerifier, Viewer, bearer_token
 from ticketdesk.errors import Unauthenticated
 from ticketdesk.filetypes import TEXT_TYPES
 from ticketdesk.links import InvalidLink, LinkHolder, verify_link
@@ -34,7 +33,6 @@ REFUSED = (
     "This download link is not valid: it has expired, was altered, or is not yours. "
     "Query the attachment's url again for a fresh link."
 )
-NEVER = dt.datetime.max.replace(tzinfo=dt.UTC)  # a link's viewer: the link's own expiry was checked
 RANGE = re.compile(r"bytes=([0-9]{0,18})-([0-9]{0,18})")
 
 
@@ -85,7 +83,7 @@ def _same_scope(request: Request, tokens: TokenVerifier, holder: LinkHolder) -> 
 
 
 def _viewer(holder: LinkHolder) -> Viewer:
-    return Viewer(id=holder.viewer_id, role=holder.role, name=None, email=None, expires_at=NEVER)
+    return Viewer(id=holder.viewer_id, role=holder.role, name=None, email=None, expires_at=NEVER_EXPIRES)
 
 
 async def _may_see(holder: LinkHolder, row: Attachment) -> bool:

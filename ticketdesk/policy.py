@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -21,7 +20,7 @@ from types import MappingProxyType
 
 from tortoise.expressions import Q
 
-from ticketdesk.auth import Viewer, authenticated
+from ticketdesk.auth import NEVER_EXPIRES, Viewer, authenticated
 from ticketdesk.errors import Forbidden, Unauthenticated, UserError, UserErrorCode
 from ticketdesk.models.enums import Priority, Role, SenderType, Status
 
@@ -153,7 +152,7 @@ def stand_in(scope: Scope) -> Viewer:
         role, principal = Role.SERVICE, uuid.UUID(int=0)
     else:
         raise ValueError(f"no viewer has the scope {scope}")
-    return Viewer(id=principal, role=role, name=None, email=None, expires_at=dt.datetime.max.replace(tzinfo=dt.UTC))
+    return Viewer(id=principal, role=role, name=None, email=None, expires_at=NEVER_EXPIRES)
 
 
 # The status workflow: the statuses each side may move a ticket to, from each status.

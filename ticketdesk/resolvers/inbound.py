@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -10,7 +9,7 @@ from typing import Any
 
 from tortoise.exceptions import IntegrityError
 
-from ticketdesk.auth import Viewer
+from ticketdesk.auth import NEVER_EXPIRES, Viewer
 from ticketdesk.errors import BadUserInput, UserError, UserErrorCode, validation
 from ticketdesk.models import InboundSource, Ticket
 from ticketdesk.models.enums import Category, Priority, Role
@@ -22,7 +21,6 @@ from ticketdesk.resolvers.webhooks import new_secret
 
 NAME = re.compile(rf"[a-z0-9][a-z0-9-]{{0,{NAME_MAX - 1}}}")
 EXTERNAL_ID_MAX = 200
-NEVER = dt.datetime.max.replace(tzinfo=dt.UTC)
 
 
 async def create_inbound_source(name: str) -> tuple[str, str]:
@@ -72,7 +70,9 @@ async def open_inbound_ticket(source: InboundSource, body: Any, actor_for: Calla
         customer_id=customer,
         idempotency_key=key,
     )
-    viewer = Viewer(id=source.id, role=Role.SERVICE, name=f"inbound:{source.name}", email=None, expires_at=NEVER)
+    viewer = Viewer(
+        id=source.id, role=Role.SERVICE, name=f"inbound:{source.name}", email=None, expires_at=NEVER_EXPIRES
+    )
     # Two identical requests at the same instant both get 201 and the same ticket: create_ticket's own
     # idempotency makes the second a replay.
     return Opened(await create_ticket(actor_for(viewer), new), created=True)
